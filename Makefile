@@ -1,0 +1,34 @@
+# The README's commands. PYTHON may point at a virtual environment's interpreter.
+PYTHON ?= python3
+PIP = $(PYTHON) -m pip
+TORCHATTACKS = torchattacks==3.5.1
+SYSTEM_PACKAGES = dataset-fashion-mnist chromium
+STUDY = configs/fashion_mnist.toml
+STUDY_DIR = precomputed/fashion_mnist
+
+.PHONY: app test install install-dev system-deps study lint
+
+app: install          ## install, then start the app on the shipped results
+	$(PYTHON) -m streamlit run app.py
+
+test: system-deps install-dev   ## install everything, then run every test
+	$(PYTHON) -m pytest
+
+install:
+	$(PIP) install -q -e .
+	$(PIP) install -q --no-deps $(TORCHATTACKS)
+
+install-dev:
+	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps $(TORCHATTACKS)
+
+system-deps:          ## Debian packages: Fashion-MNIST and chromium (for the browser tests)
+	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	fi
+
+study: install        ## regenerate the shipped results (resumable)
+	$(PYTHON) -m engine run $(STUDY) --out $(STUDY_DIR)
+
+lint:
+	$(PYTHON) -m ruff check .

@@ -1,0 +1,71 @@
+"""Projected gradient descent on the loss, one loop for every norm (Madry et al. 2018).
+
+FGSM (Goodfellow et al. 2015) and its L2 analogue, the fast gradient method, are the one-step
+case: alpha = eps, no random start. Random restarts keep the worst case per example.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.attacks.norms import NORM_STEPS, LinfStep, L2Step
+
+
+def madry_alpha(eps: float, steps: int) -> float:
+    """Madry et al.'s step, 2.5 * eps / steps: enough to cross the ball from a random start."""
+    return 2.5 * eps / steps
+
+
+def _to_box(x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """The part of delta that keeps x + delta inside the pixel box [0, 1]."""
+    return (x + delta).clamp_(0, 1) - x
+
+
+def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """d(sum of cross-entropy)/dx for a batch x [N, C, H, W] with labels y [N]."""
+    x = x.detach().requires_grad_(True)
+    loss = F.cross_entropy(model(x), y, reduction="sum")
+    return torch.autograd.grad(loss, x)[0]
+
+
+def _one_run(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: LinfStep | L2Step, eps: float,
+             alpha: float, steps: int, random_start: bool, generator: torch.Generator | None) -> torch.Tensor:
+    delta = step.random_init(x, eps, generator) if random_start else torch.zeros_like(x)
+    delta = _to_box(x, delta)
+    for _ in range(steps):
+        grad = _input_gradient(model, x + delta, y)
+        delta = _to_box(x, step.project(delta + alpha * step.ascent_direction(grad), eps))
+    return x + delta
+
+
+@torch.no_grad()
+def _worse(model: nn.Module, x_new: torch.Tensor, x_old: torch.Tensor, y: torch.Tensor,
+           loss_old: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per example, keep the adversarial input with the higher loss; misclassified counts as infinite."""
+    logits = model(x_new)
+    loss_new = F.cross_entropy(logits, y, reduction="none")
+    loss_new = torch.where(logits.argmax(1) != y, torch.inf, loss_new)
+    better = loss_new > loss_old
+    return torch.where(better.view(-1, 1, 1, 1), x_new, x_old), torch.maximum(loss_new, loss_old)
+
+
+def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, norm: str, eps: float, alpha: float,
+        steps: int, random_start: bool = False, restarts: int = 1,
+        generator: torch.Generator | None = None) -> torch.Tensor:
+    """Maximise the cross-entropy of ``model`` in the ``norm`` ball of radius ``eps`` around x.
+
+    x: float [N, C, H, W] in [0, 1]; y: int64 [N]. Returns x_adv [N, C, H, W] in [0, 1] with
+    ||x_adv - x||_norm <= eps. ``model`` should be in eval mode.
+    """
+    step = NORM_STEPS[norm]()
+    best = _one_run(model, x, y, step, eps, alpha, steps, random_start, generator)
+    if restarts == 1:
+        return best
+    best_loss = torch.full((len(x),), -torch.inf, device=x.device)
+    best, best_loss = _worse(model, best, best, y, best_loss)
+    for _ in range(restarts - 1):
+        candidate = _one_run(model, x, y, step, eps, alpha, steps, random_start, generator)
+        best, best_loss = _worse(model, candidate, best, y, best_loss)
+    return best

@@ -1,0 +1,248 @@
+"""Study configuration: frozen, typed dataclasses built from TOML and validated before any work.
+
+Every error names the offending field by its dotted path (``models[1].training.eps``) so that a
+bad config stops the run before a single model is trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DATASETS = ("mnist", "fashion_mnist", "cifar10")
+NORMS = ("Linf", "L2", "L1", "L0")
+TRAINING_MODES = ("standard", "pgd")
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("constant", "cosine")
+
+
+class ConfigError(ValueError):
+    """A config value is missing, unknown or out of range; the message names the field."""
+
+
+def _require(condition: bool, path: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{path}: {message}")
+
+
+def _check_eps(eps: float, norm: str | None, path: str) -> None:
+    _require(math.isfinite(eps) and eps >= 0, path, f"eps must be a finite number >= 0, got {eps}")
+    if norm == "Linf":
+        _require(eps <= 1, path, f"Linf eps is in pixel units of [0, 1], got {eps} > 1")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "fashion_mnist"  # mnist | fashion_mnist | cifar10
+    train_subset: int = 0  # first N training images; 0 = the full training set
+    root: str = ""  # data root; "" = --data-root, $ATLAS_DATA_ROOT or the user cache dir
+
+    def validate(self, path: str) -> None:
+        _require(self.dataset in DATASETS, f"{path}.dataset", f"one of {DATASETS}, got {self.dataset!r}")
+        _require(self.train_subset >= 0, f"{path}.train_subset", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    mode: str = "standard"  # standard | pgd (Madry et al. 2018 adversarial training)
+    epochs: int = 10  # passes over the training set
+    batch_size: int = 128  # images per optimiser step
+    optimizer: str = "adam"  # sgd | adam
+    lr: float = 1e-3  # peak learning rate
+    momentum: float = 0.9  # SGD momentum (ignored by adam)
+    weight_decay: float = 0.0  # L2 penalty on the weights
+    schedule: str = "constant"  # constant | cosine (per step, to zero)
+    norm: str = ""  # pgd only: threat model, Linf | L2
+    eps: float = 0.0  # pgd only: training radius in pixel space
+    steps: int = 0  # pgd only: attack steps per training batch
+    alpha: float = 0.0  # pgd only: absolute step size; 0 = 2.5 * eps / steps
+    seed: int = 0  # seed of initialisation, shuffling and random starts
+
+    def validate(self, path: str) -> None:
+        _require(self.mode in TRAINING_MODES, f"{path}.mode", f"one of {TRAINING_MODES}, got {self.mode!r}")
+        _require(self.epochs >= 1, f"{path}.epochs", "must be >= 1")
+        _require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
+        _require(self.optimizer in OPTIMIZERS, f"{path}.optimizer", f"one of {OPTIMIZERS}")
+        _require(self.schedule in SCHEDULES, f"{path}.schedule", f"one of {SCHEDULES}")
+        _require(self.lr > 0, f"{path}.lr", "must be > 0")
+        if self.mode == "pgd":
+            _require(self.norm in ("Linf", "L2"), f"{path}.norm", f"pgd training takes Linf or L2, got {self.norm!r}")
+            _check_eps(self.eps, self.norm, f"{path}.eps")
+            _require(self.eps > 0, f"{path}.eps", "pgd training needs eps > 0")
+            _require(self.steps >= 1, f"{path}.steps", "pgd training needs steps >= 1")
+            _require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
+
+    @property
+    def step_size(self) -> float:
+        """Absolute PGD step: the configured alpha, or Madry's 2.5 * eps / steps."""
+        from engine.attacks.pgd import madry_alpha
+
+        return self.alpha or madry_alpha(self.eps, max(self.steps, 1))
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    id: str  # unique model id, used in every results table
+    arch: str  # model registry name: lenet5 | resnet18 | resnet_small
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def validate(self, path: str) -> None:
+        from engine.models import MODELS
+
+        _require(bool(self.id) and self.id.replace("_", "").replace("-", "").isalnum(), f"{path}.id",
+                 f"letters, digits, '-' and '_' only, got {self.id!r}")
+        _require(self.arch in MODELS, f"{path}.arch", f"one of {sorted(MODELS)}, got {self.arch!r}")
+        self.training.validate(f"{path}.training")
+
+
+@dataclass(frozen=True)
+class AttackSweep:
+    name: str  # attack registry name: fgsm | pgd
+    norm: str  # Linf | L2
+    eps: tuple[float, ...]  # radii in pixel space, one result row each
+    steps: int = 1  # gradient steps (fgsm: 1)
+    alpha: float = 0.0  # absolute step; 0 = eps for fgsm, 2.5 * eps / steps for pgd
+    random_start: bool = False  # start from a uniform point of the eps-ball
+    restarts: int = 1  # random restarts; the worst case per example is kept
+
+    def validate(self, path: str) -> None:
+        _require(len(self.eps) > 0, f"{path}.eps", "needs at least one value")
+        for i, eps in enumerate(self.eps):
+            _check_eps(eps, self.norm if self.norm in NORMS else None, f"{path}.eps[{i}]")
+        self.at(self.eps[0]).validate(path)
+
+    @property
+    def key(self) -> str:
+        """Name of the sweep within a study, e.g. ``pgd-Linf-20steps-rs``."""
+        start = "-rs" if self.random_start else ""
+        restarts = f"-{self.restarts}restarts" if self.restarts > 1 else ""
+        return f"{self.name}-{self.norm}-{self.steps}steps{start}{restarts}"
+
+    def at(self, eps: float) -> AttackConfig:
+        """The single attack of this sweep at radius ``eps``."""
+        return AttackConfig(self.name, self.norm, eps, self.steps, self.alpha, self.random_start, self.restarts)
+
+
+@dataclass(frozen=True)
+class AttackConfig:
+    """One attack at one radius: what ``engine.attacks.make_attack`` builds."""
+
+    name: str
+    norm: str
+    eps: float
+    steps: int = 1
+    alpha: float = 0.0  # 0 = the attack's default step
+    random_start: bool = False
+    restarts: int = 1
+
+    def validate(self, path: str) -> None:
+        from engine.attacks import ATTACKS
+
+        _require(self.name in ATTACKS, f"{path}.name", f"one of {sorted(ATTACKS)}, got {self.name!r}")
+        norms = ATTACKS[self.name].norms
+        _require(self.norm in norms, f"{path}.norm", f"{self.name} takes {norms}, got {self.norm!r}")
+        _check_eps(self.eps, self.norm, f"{path}.eps")
+        _require(self.steps >= 1, f"{path}.steps", "must be >= 1")
+        _require(self.steps == 1 or not ATTACKS[self.name].single_step, f"{path}.steps",
+                 f"{self.name} takes exactly one step, got {self.steps}")
+        _require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
+        _require(self.restarts >= 1, f"{path}.restarts", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    samples: int = 10000  # first N test images attacked; 0 = the whole test set
+    batch_size: int = 500  # images per attack batch
+
+    def validate(self, path: str) -> None:
+        _require(self.samples >= 0, f"{path}.samples", "must be >= 0")
+        _require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    name: str  # study name, shown in the app
+    models: tuple[ModelConfig, ...]  # models to train
+    attacks: tuple[AttackSweep, ...] = ()  # white-box attacks run on every model
+    data: DataConfig = field(default_factory=DataConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+    def validate(self) -> None:
+        _require(bool(self.name), "name", "must not be empty")
+        _require(len(self.models) > 0, "models", "needs at least one model")
+        self.data.validate("data")
+        self.evaluation.validate("evaluation")
+        for i, model in enumerate(self.models):
+            model.validate(f"models[{i}]")
+        ids = [m.id for m in self.models]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        _require(not duplicates, "models", f"duplicate ids {duplicates}")
+        for i, sweep in enumerate(self.attacks):
+            sweep.validate(f"attacks[{i}]")
+        keys = [sweep.key for sweep in self.attacks]
+        _require(len(set(keys)) == len(keys), "attacks", f"two sweeps share a name, norm and steps: {keys}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _convert(kind: Any, value: Any, path: str) -> Any:
+    """Convert a TOML value to the annotated type ``kind``, naming ``path`` on a mismatch."""
+    origin = typing.get_origin(kind)
+    if dataclasses.is_dataclass(kind):
+        _require(isinstance(value, dict), path, f"expected a table, got {type(value).__name__}")
+        return _build(kind, value, path)
+    if origin is tuple:
+        _require(isinstance(value, list), path, f"expected a list, got {type(value).__name__}")
+        item = typing.get_args(kind)[0]
+        return tuple(_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        return _convert(typing.get_args(kind)[0], value, path)
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        _require(ok, path, f"expected a number, got {value!r}")
+        return float(value)
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    _require(ok, path, f"expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], path: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    prefix = f"{path}." if path else ""
+    unknown = sorted(set(data) - set(fields))
+    _require(not unknown, f"{prefix}{unknown[0]}" if unknown else path, f"unknown key (known: {sorted(fields)})")
+    values = {}
+    for name, spec in fields.items():
+        missing = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+        if name not in data:
+            _require(not missing, f"{prefix}{name}", "missing required key")
+            continue
+        values[name] = _convert(hints[name], data[name], f"{prefix}{name}")
+    return cls(**values)
+
+
+def study_from_dict(data: dict[str, Any]) -> StudyConfig:
+    """Build and validate a study from a parsed TOML document."""
+    study = _build(StudyConfig, data, "")
+    study.validate()
+    return study
+
+
+def load_study(path: str | Path) -> StudyConfig:
+    """Read a study TOML file; raise ``ConfigError`` naming the field on any bad value."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return study_from_dict(data)

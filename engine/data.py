@@ -1,0 +1,179 @@
+"""Datasets as in-memory uint8 tensors served in [0, 1] batches.
+
+Fashion-MNIST and MNIST are read from the four standard idx ``.gz`` files; CIFAR-10 from its python
+pickle batches (through torchvision, which checks the archive's hash). Files are looked for in the
+data root (``--data-root``, ``$ATLAS_DATA_ROOT`` or the user cache dir) and, for Fashion-MNIST, in
+Debian's ``dataset-fashion-mnist`` package. Missing files are downloaded through torchvision when
+the network allows, otherwise ``DataNotFoundError`` says where they were expected.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+ROOT_ENV = "ATLAS_DATA_ROOT"
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+CLASSES = {
+    "mnist": tuple(str(i) for i in range(10)),
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer",
+                "dog", "frog", "horse", "ship", "truck"),
+}
+IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The dataset's files are absent and could not be downloaded."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of a dataset held in memory.
+
+    images: uint8 [N, C, H, W]; labels: int64 [N].
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def head(self, n: int) -> Split:
+        """The first ``n`` examples (all of them when ``n`` is 0 or too large)."""
+        n = len(self) if n <= 0 else min(n, len(self))
+        return Split(self.images[:n], self.labels[:n], self.classes)
+
+    def tensors(self, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        """All images as float [N, C, H, W] in [0, 1] and labels int64 [N] on ``device``."""
+        return to_unit(self.images.to(device)), self.labels.to(device)
+
+    def batches(self, batch_size: int, device: torch.device | str = "cpu",
+                generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield (float images in [0, 1], labels) batches; shuffled when a generator is given."""
+        order = torch.randperm(len(self), generator=generator) if generator is not None else None
+        for start in range(0, len(self), batch_size):
+            index = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+            yield to_unit(self.images[index].to(device)), self.labels[index].to(device)
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [..] -> float32 [..] in [0, 1]."""
+    return images.float().div_(255.0)
+
+
+def data_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The data root: the argument, else ``$ATLAS_DATA_ROOT``, else ``~/.cache/robustness-atlas/data``."""
+    if root:
+        return Path(root).expanduser()
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV]).expanduser()
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "robustness-atlas" / "data"
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read one idx file (optionally gzipped) into a numpy array of its stored shape."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as stream:
+        raw = stream.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte idx file")
+    dims = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated: {data.size} bytes for shape {shape}")
+    return data.reshape(shape)
+
+
+def _idx_dirs(dataset: str, root: Path) -> list[Path]:
+    folder = TORCHVISION_FOLDERS[dataset]
+    dirs = [root / dataset, root / folder / "raw"]
+    return dirs + [DEBIAN_FASHION_MNIST] if dataset == "fashion_mnist" else dirs
+
+
+def _find_idx(dataset: str, split: str, root: Path) -> tuple[Path, Path] | None:
+    for folder in _idx_dirs(dataset, root):
+        paths = tuple(folder / name for name in IDX_FILES[split])
+        if all(p.exists() for p in paths):
+            return paths  # type: ignore[return-value]
+    return None
+
+
+def _download(dataset: str, root: Path) -> None:
+    """Fetch a dataset through torchvision; raise ``DataNotFoundError`` with guidance on failure."""
+    import torchvision.datasets as tvd
+
+    builders = {"mnist": tvd.MNIST, "fashion_mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}
+    log.info("downloading %s into %s", dataset, root)
+    try:
+        for train in (True, False):
+            builders[dataset](str(root), train=train, download=True)
+    except Exception as error:  # torchvision raises URLError, RuntimeError, OSError...
+        hint = "apt-get install dataset-fashion-mnist, or " if dataset == "fashion_mnist" else ""
+        raise DataNotFoundError(
+            f"{dataset} is not in {root} and could not be downloaded ({error}). "
+            f"Expected {' or '.join(str(d) for d in _expected_places(dataset, root))}. "
+            f"To fix: {hint}copy the files there, or pass --data-root / set ${ROOT_ENV}."
+        ) from None
+
+
+def _expected_places(dataset: str, root: Path) -> list[Path]:
+    if dataset == "cifar10":
+        return [root / "cifar-10-batches-py"]
+    return [d / name for d in _idx_dirs(dataset, root)[:1] for name in IDX_FILES["train"] + IDX_FILES["test"]]
+
+
+def _load_idx_split(dataset: str, split: str, root: Path) -> Split:
+    paths = _find_idx(dataset, split, root)
+    if paths is None:
+        _download(dataset, root)
+        paths = _find_idx(dataset, split, root)
+        if paths is None:
+            raise DataNotFoundError(f"{dataset} download left no {split} idx files under {root}")
+    images, labels = (read_idx(p) for p in paths)
+    images_t = torch.from_numpy(images.copy()).unsqueeze(1)
+    return Split(images_t, torch.from_numpy(labels.astype(np.int64)), CLASSES[dataset])
+
+
+def _load_cifar_split(split: str, root: Path) -> Split:
+    import torchvision.datasets as tvd
+
+    if not (root / "cifar-10-batches-py").exists():
+        _download("cifar10", root)
+    data = tvd.CIFAR10(str(root), train=split == "train", download=False)
+    images = torch.from_numpy(data.data).permute(0, 3, 1, 2).contiguous()
+    return Split(images, torch.tensor(data.targets, dtype=torch.int64), CLASSES["cifar10"])
+
+
+def load_split(dataset: str, split: str, root: str | os.PathLike[str] | None = None) -> Split:
+    """Load ``split`` ("train" or "test") of ``dataset`` as a ``Split`` of uint8 images.
+
+    Raises ``DataNotFoundError`` with the expected file locations when the data is absent offline.
+    """
+    if dataset not in CLASSES:
+        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(CLASSES)}")
+    if split not in IDX_FILES:
+        raise ValueError(f"unknown split {split!r}; known: train, test")
+    base = data_root(root)
+    if dataset == "cifar10":
+        return _load_cifar_split(split, base)
+    return _load_idx_split(dataset, split, base)

@@ -1,0 +1,86 @@
+"""Atomic parquet and JSON I/O for study directories.
+
+A table lives at ``<study>/<table>/<part>.parquet``, one part per job. Writes go to a
+``.tmp-*`` file in the same directory, are flushed to disk, then renamed over the target, so a
+reader never sees half a file; readers skip names starting with '.' (leftover temp files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from engine.results.schema import SchemaError, conform, schema_for
+
+JOB_KEY = b"atlas.job_hash"
+
+
+def atomic_write(target: Path, write: Any) -> None:
+    """Call ``write(temp_path)``, fsync, then rename onto ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        write(temp)
+        with open(temp, "rb") as stream:
+            os.fsync(stream.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def part_path(study: Path, table: str, part: str) -> Path:
+    return Path(study) / table / f"{part}.parquet"
+
+
+def write_part(study: Path, table: str, part: str, rows: pd.DataFrame, job_hash: str = "") -> Path:
+    """Validate ``rows`` against ``table``'s schema and write them atomically as one part file."""
+    data = conform(table, pa.Table.from_pandas(rows, preserve_index=False))
+    data = data.replace_schema_metadata({JOB_KEY: job_hash.encode()})
+    target = part_path(study, table, part)
+    atomic_write(target, lambda temp: pq.write_table(data, temp))
+    return target
+
+
+def part_job_hash(path: Path) -> str | None:
+    """The job hash stored in a part file, or None when the file is absent or unreadable."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowInvalid):
+        return None
+    return metadata.get(JOB_KEY, b"").decode()
+
+
+def read_table(study: str | os.PathLike[str], table: str) -> pd.DataFrame:
+    """All parts of ``table`` in ``study`` as one DataFrame (empty with the schema's columns if none).
+
+    Raises ``SchemaError`` when a part does not match the schema.
+    """
+    schema = schema_for(table)
+    folder = Path(study) / table
+    parts = sorted(folder.glob("[!.]*.parquet")) if folder.is_dir() else []
+    if not parts:
+        return schema.empty_table().to_pandas()
+    try:
+        data = ds.dataset([str(p) for p in parts], format="parquet").to_table()
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise SchemaError(f"{folder}: unreadable or mixed-schema parts: {error}") from None
+    return conform(table, data).to_pandas()
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    text = json.dumps(payload, indent=2, sort_keys=True, default=str)
+    atomic_write(Path(path), lambda temp: Path(temp).write_text(text, encoding="utf-8"))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
