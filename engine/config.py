@@ -31,9 +31,11 @@ def _require(condition: bool, path: str, message: str) -> None:
         raise ConfigError(f"{path}: {message}")
 
 
-def _check_eps(eps: float, norm: str | None, path: str) -> None:
-    _require(math.isfinite(eps) and eps >= 0, path, f"eps must be a finite number >= 0, got {eps}")
-    if norm == "Linf":
+def _check_eps(eps: float, norm: str | None, path: str, unbounded: bool = False) -> None:
+    """eps >= 0, finite unless the attack finds minimal perturbations, Linf eps <= 1."""
+    finite = math.isfinite(eps) or (unbounded and eps == math.inf)
+    _require(finite and eps >= 0, path, f"eps must be a finite number >= 0, got {eps}")
+    if norm == "Linf" and math.isfinite(eps):
         _require(eps <= 1, path, f"Linf eps is in pixel units of [0, 1], got {eps} > 1")
 
 
@@ -102,57 +104,69 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
-class AttackSweep:
-    name: str  # attack registry name: fgsm | pgd
-    norm: str  # Linf | L2
-    eps: tuple[float, ...]  # radii in pixel space, one result row each
-    steps: int = 1  # gradient steps (fgsm: 1)
-    alpha: float = 0.0  # absolute step; 0 = eps for fgsm, 2.5 * eps / steps for pgd
+class AttackConfig:
+    """One attack at one radius: what ``engine.attacks.make_attack`` builds."""
+
+    name: str  # attack registry name, e.g. fgsm | pgd
+    norm: str  # threat model: Linf | L2 | L1 | L0
+    eps: float  # radius in pixel space; inf = unbounded, for minimal-perturbation attacks
+    steps: int = 1  # iterations (fgsm: 1)
+    alpha: float = 0.0  # absolute step; 0 = the attack's default (fgsm: eps, pgd: 2.5 * eps / steps)
     random_start: bool = False  # start from a uniform point of the eps-ball
     restarts: int = 1  # random restarts; the worst case per example is kept
+    options: dict[str, float] = field(default_factory=dict)  # attack-specific settings, e.g. confidence
+
+    def validate(self, path: str) -> None:
+        self.validate_settings(path)
+        _check_eps(self.eps, self.norm, f"{path}.eps", self.unbounded)
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether the attack searches minimal perturbations, so eps may be inf."""
+        from engine.attacks import ATTACKS
+
+        return ATTACKS[self.name].unbounded
+
+    def validate_settings(self, path: str) -> None:
+        """Everything but eps."""
+        from engine.attacks import ATTACKS
+
+        _require(self.name in ATTACKS, f"{path}.name", f"one of {sorted(ATTACKS)}, got {self.name!r}")
+        spec = ATTACKS[self.name]
+        _require(self.norm in spec.norms, f"{path}.norm", f"{self.name} takes {spec.norms}, got {self.norm!r}")
+        _require(self.steps >= 1, f"{path}.steps", "must be >= 1")
+        _require(self.steps == 1 or not spec.single_step, f"{path}.steps",
+                 f"{self.name} takes exactly one step, got {self.steps}")
+        _require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
+        _require(self.restarts >= 1, f"{path}.restarts", "must be >= 1")
+        unknown = sorted(set(self.options) - set(spec.options))
+        _require(not unknown, f"{path}.options", f"{self.name} has no options {unknown}; known: {sorted(spec.options)}")
+
+
+@dataclass(frozen=True)
+class AttackSweep(AttackConfig):
+    """An attack over a list of radii: one result row per eps."""
+
+    eps: tuple[float, ...] = ()  # type: ignore[assignment]
 
     def validate(self, path: str) -> None:
         _require(len(self.eps) > 0, f"{path}.eps", "needs at least one value")
+        self.validate_settings(path)
         for i, eps in enumerate(self.eps):
-            _check_eps(eps, self.norm if self.norm in NORMS else None, f"{path}.eps[{i}]")
-        self.at(self.eps[0]).validate(path)
+            _check_eps(eps, self.norm, f"{path}.eps[{i}]", self.unbounded)
 
     @property
     def key(self) -> str:
         """Name of the sweep within a study, e.g. ``pgd-Linf-20steps-rs``."""
         start = "-rs" if self.random_start else ""
         restarts = f"-{self.restarts}restarts" if self.restarts > 1 else ""
-        return f"{self.name}-{self.norm}-{self.steps}steps{start}{restarts}"
+        options = "".join(f"-{name}{value:g}" for name, value in sorted(self.options.items()))
+        return f"{self.name}-{self.norm}-{self.steps}steps{start}{restarts}{options}"
 
     def at(self, eps: float) -> AttackConfig:
         """The single attack of this sweep at radius ``eps``."""
-        return AttackConfig(self.name, self.norm, eps, self.steps, self.alpha, self.random_start, self.restarts)
-
-
-@dataclass(frozen=True)
-class AttackConfig:
-    """One attack at one radius: what ``engine.attacks.make_attack`` builds."""
-
-    name: str
-    norm: str
-    eps: float
-    steps: int = 1
-    alpha: float = 0.0  # 0 = the attack's default step
-    random_start: bool = False
-    restarts: int = 1
-
-    def validate(self, path: str) -> None:
-        from engine.attacks import ATTACKS
-
-        _require(self.name in ATTACKS, f"{path}.name", f"one of {sorted(ATTACKS)}, got {self.name!r}")
-        norms = ATTACKS[self.name].norms
-        _require(self.norm in norms, f"{path}.norm", f"{self.name} takes {norms}, got {self.norm!r}")
-        _check_eps(self.eps, self.norm, f"{path}.eps")
-        _require(self.steps >= 1, f"{path}.steps", "must be >= 1")
-        _require(self.steps == 1 or not ATTACKS[self.name].single_step, f"{path}.steps",
-                 f"{self.name} takes exactly one step, got {self.steps}")
-        _require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
-        _require(self.restarts >= 1, f"{path}.restarts", "must be >= 1")
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(AttackConfig)}
+        return AttackConfig(**{**fields, "eps": eps})
 
 
 @dataclass(frozen=True)
@@ -198,6 +212,10 @@ def _convert(kind: Any, value: Any, path: str) -> Any:
     if dataclasses.is_dataclass(kind):
         _require(isinstance(value, dict), path, f"expected a table, got {type(value).__name__}")
         return _build(kind, value, path)
+    if origin is dict:
+        _require(isinstance(value, dict), path, f"expected a table, got {type(value).__name__}")
+        item = typing.get_args(kind)[1]
+        return {k: _convert(item, v, f"{path}.{k}") for k, v in value.items()}
     if origin is tuple:
         _require(isinstance(value, list), path, f"expected a list, got {type(value).__name__}")
         item = typing.get_args(kind)[0]

@@ -7,7 +7,7 @@ Attacks do not judge their own success: ``engine.evaluation`` does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import torch
@@ -25,6 +25,8 @@ class AttackSpec:
     norms: tuple[str, ...]  # threat models the attack supports
     default_alpha: Callable[[AttackConfig], float]  # step size when the config gives none
     single_step: bool = False  # the attack takes exactly one step
+    unbounded: bool = False  # searches minimal perturbations: eps may be inf
+    options: dict[str, float] = field(default_factory=dict)  # attack-specific settings and defaults
 
 
 def step_size(cfg: AttackConfig) -> float:
