@@ -10,6 +10,18 @@ from __future__ import annotations
 import torch
 
 
+def perturbation_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
+    """[N, C, H, W] -> [N] norms; L0 counts the changed features (pixel channels)."""
+    flat = delta.flatten(1)
+    if norm == "Linf":
+        return flat.abs().amax(dim=1)
+    if norm == "L0":
+        return (flat != 0).sum(dim=1).to(delta.dtype)
+    if norm in ("L1", "L2"):
+        return flat.norm(p=int(norm[1]), dim=1)
+    raise ValueError(f"unknown norm {norm!r}; known: Linf, L2, L1, L0")
+
+
 def _per_sample(values: torch.Tensor) -> torch.Tensor:
     """[N, ...] -> [N, 1, ..., 1] for broadcasting a per-sample scalar."""
     return values.view(-1, *([1] * 3))
@@ -19,8 +31,7 @@ class LinfStep:
     """Linf ball: sign-gradient ascent (FGSM / PGD of Madry et al. 2018), clamp projection."""
 
     def norm(self, delta: torch.Tensor) -> torch.Tensor:
-        """[N, C, H, W] -> [N] max-abs norms."""
-        return delta.flatten(1).abs().amax(dim=1)
+        return perturbation_norm(delta, "Linf")
 
     def random_init(self, x: torch.Tensor, eps: float, generator: torch.Generator | None) -> torch.Tensor:
         noise = torch.rand(x.shape, generator=generator, device="cpu").to(x.device)
@@ -37,8 +48,7 @@ class L2Step:
     """L2 ball: normalised-gradient ascent, radial projection."""
 
     def norm(self, delta: torch.Tensor) -> torch.Tensor:
-        """[N, C, H, W] -> [N] Euclidean norms."""
-        return delta.flatten(1).norm(dim=1)
+        return perturbation_norm(delta, "L2")
 
     def random_init(self, x: torch.Tensor, eps: float, generator: torch.Generator | None) -> torch.Tensor:
         """Uniform in the ball: a Gaussian direction scaled by eps * U^(1/d)."""
