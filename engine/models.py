@@ -82,7 +82,7 @@ def _resnet_body(in_channels: int, widths: Sequence[int], blocks: Sequence[int])
     layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
                                nn.BatchNorm2d(widths[0]), nn.ReLU()]
     inputs = widths[0]
-    for stage, (width, count) in enumerate(zip(widths, blocks)):
+    for stage, (width, count) in enumerate(zip(widths, blocks, strict=True)):
         for block in range(count):
             stride = 2 if stage > 0 and block == 0 else 1
             layers.append(BasicBlock(inputs, width, stride))

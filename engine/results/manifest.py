@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -44,5 +44,5 @@ def build_manifest(study: dict[str, Any], device: str, jobs: list[str]) -> dict[
         "python": platform.python_version(),
         "device": device,
         "seeds": sorted({m["training"]["seed"] for m in study["models"]}),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

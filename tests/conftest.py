@@ -1,0 +1,43 @@
+"""Shared fixtures: real Fashion-MNIST slices, a small trained LeNet5, a smoke study run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.config import ModelConfig, TrainingConfig, load_study
+from engine.data import Split, load_split
+from engine.models import Classifier
+from engine.runner import run_study
+from engine.training import train_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def fmnist_train() -> Split:
+    return load_split("fashion_mnist", "train")
+
+
+@pytest.fixture(scope="session")
+def fmnist_test() -> Split:
+    return load_split("fashion_mnist", "test")
+
+
+@pytest.fixture(scope="session")
+def lenet(fmnist_train: Split, fmnist_test: Split) -> Classifier:
+    """A LeNet5 trained for two epochs on 10,000 real Fashion-MNIST images (about 80 % accurate)."""
+    spec = ModelConfig("lenet_test", "lenet5", TrainingConfig(epochs=2, lr=2e-3, seed=0))
+    trained = train_model(spec, "fashion_mnist", fmnist_train.head(10000), fmnist_test.head(500),
+                          torch.device("cpu"), progress=False)
+    return trained.model.eval().requires_grad_(False)
+
+
+@pytest.fixture(scope="session")
+def smoke_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke study run once on real data into a temporary directory."""
+    out = tmp_path_factory.mktemp("smoke")
+    run_study(load_study(REPO / "configs" / "smoke.toml"), out, progress=False)
+    return out

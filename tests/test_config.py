@@ -1,0 +1,78 @@
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from engine.config import AttackConfig, ConfigError, load_study, study_from_dict
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def smoke() -> dict:
+    return tomllib.loads((REPO / "configs" / "smoke.toml").read_text())
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_configs_are_valid(path: Path) -> None:
+    study = load_study(path)
+    assert study.models and study.name
+
+
+def edit(change) -> dict:
+    data = smoke()
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda d: d["attacks"][0].update(name="foolbox"), "attacks[0].name"),
+    (lambda d: d["attacks"][0].update(norm="L7"), "attacks[0].norm"),
+    (lambda d: d["attacks"][1].update(eps=[0.5, -1.0]), "attacks[1].eps[1]"),
+    (lambda d: d["attacks"][0].update(eps=[1.5]), "attacks[0].eps[0]"),
+    (lambda d: d["attacks"][0].update(eps=[float("inf")]), "attacks[0].eps[0]"),
+    (lambda d: d["attacks"][0].update(eps=[]), "attacks[0].eps"),
+    (lambda d: d["attacks"][0].update(steps=5), "attacks[0].steps"),
+    (lambda d: d["attacks"][1].update(steps=0), "attacks[1].steps"),
+    (lambda d: d["attacks"][0].update(options={"kappa": 1.0}), "attacks[0].options"),
+    (lambda d: d["attacks"][0].update(eps="0.1"), "attacks[0].eps"),
+    (lambda d: d["attacks"].append(dict(d["attacks"][0])), "attacks"),
+    (lambda d: d["models"][0].pop("arch"), "models[0].arch"),
+    (lambda d: d["models"][0].update(arch="vgg99"), "models[0].arch"),
+    (lambda d: d["models"][0].update(id="a b"), "models[0].id"),
+    (lambda d: d["models"][1].update(id="lenet5_standard"), "models"),
+    (lambda d: d["models"][1]["training"].update(eps=-0.1), "models[1].training.eps"),
+    (lambda d: d["models"][1]["training"].update(norm="L0"), "models[1].training.norm"),
+    (lambda d: d["models"][0]["training"].update(epochs=0), "models[0].training.epochs"),
+    (lambda d: d["models"][0]["training"].update(epochs=True), "models[0].training.epochs"),
+    (lambda d: d["models"][0]["training"].update(optimiser="sgd"), "models[0].training.optimiser"),
+    (lambda d: d["data"].update(dataset="imagenet"), "data.dataset"),
+    (lambda d: d.pop("name"), "name"),
+    (lambda d: d.update(models=[]), "models"),
+])
+def test_bad_values_name_the_field(change, field: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        study_from_dict(edit(change))
+    assert str(error.value).startswith(f"{field}:")
+
+
+def test_missing_and_invalid_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_study(tmp_path / "absent.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [unclosed")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_study(bad)
+
+
+def test_sweep_expands_to_single_attacks() -> None:
+    study = study_from_dict(smoke())
+    sweep = study.attacks[1]
+    single = sweep.at(0.5)
+    assert isinstance(single, AttackConfig) and single.eps == 0.5
+    assert (single.name, single.norm, single.steps, single.random_start) == ("pgd", "L2", 5, True)
+    assert sweep.key == "pgd-L2-5steps-rs"
+
+
+def test_madry_step_is_the_default_training_alpha() -> None:
+    training = study_from_dict(smoke()).models[1].training
+    assert training.step_size == pytest.approx(2.5 * training.eps / training.steps)

@@ -1,0 +1,37 @@
+import math
+
+import pytest
+import torch
+
+from engine.config import AttackConfig
+from engine.evaluation import BudgetError, check_budget, clean_accuracy, evaluate_attack, within_budget
+
+
+def test_check_budget_rejects_what_the_attack_should_not_return() -> None:
+    x = torch.full((2, 1, 4, 4), 0.5)
+    cfg = AttackConfig("pgd", "Linf", 0.1, steps=2)
+    assert check_budget(x, x + 0.1, cfg) == pytest.approx(0.1)
+    with pytest.raises(BudgetError, match="exceeds eps"):
+        check_budget(x, x + 0.2, cfg)
+    with pytest.raises(BudgetError, match="outside"):
+        check_budget(x, x + 0.6, AttackConfig("pgd", "Linf", 1.0, steps=2))
+    with pytest.raises(BudgetError, match="non-finite"):
+        check_budget(x, x * math.nan, cfg)
+
+
+def test_within_budget_falls_back_to_the_clean_input() -> None:
+    x = torch.zeros(2, 1, 2, 2)
+    x_adv = torch.stack([torch.full((1, 2, 2), 0.1), torch.full((1, 2, 2), 0.9)])
+    kept = within_budget(x, x_adv, AttackConfig("pgd", "L2", 1.0))
+    assert torch.equal(kept[0], x_adv[0]) and torch.equal(kept[1], x[1])
+
+
+@pytest.mark.integration
+def test_engine_judges_accuracy_itself(lenet, fmnist_test) -> None:
+    split = fmnist_test.head(300)
+    clean = clean_accuracy(lenet, split, 100, torch.device("cpu"))
+    at_zero = evaluate_attack(lenet, split, AttackConfig("fgsm", "Linf", 0.0), 100, torch.device("cpu"))
+    strong = evaluate_attack(lenet, split, AttackConfig("pgd", "Linf", 0.2, steps=10, random_start=True), 100,
+                             torch.device("cpu"))
+    assert at_zero.accuracy == pytest.approx(clean) and at_zero.n == 300
+    assert strong.accuracy < 0.2 * clean and strong.max_perturbation <= 0.2 + 1e-5

@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+from engine.models import MODELS, capture, create_model, parameter_count
+
+
+@pytest.mark.parametrize("arch", sorted(MODELS))
+@pytest.mark.parametrize("dataset, shape", [("fashion_mnist", (1, 28, 28)), ("cifar10", (3, 32, 32))])
+def test_every_model_maps_unit_images_to_logits(arch: str, dataset: str, shape: tuple) -> None:
+    model = create_model(arch, dataset).eval()
+    logits = model(torch.rand(2, *shape))
+    assert logits.shape == (2, 10) and torch.isfinite(logits).all()
+    assert model.features(torch.rand(2, *shape)).shape == (2, model.head.in_features)
+
+
+def test_normalisation_is_the_first_layer() -> None:
+    model = create_model("lenet5", "fashion_mnist")
+    first = next(iter(model.children()))
+    x = torch.full((1, 1, 28, 28), 0.2860)
+    assert torch.allclose(first(x), torch.zeros_like(x), atol=1e-6)
+
+
+def test_lenet5_has_park_and_so_shape() -> None:
+    model = create_model("lenet5", "mnist")
+    assert model.head.in_features == 84 and parameter_count(model) == 61706
+
+
+def test_resnet18_penultimate_is_512_wide() -> None:
+    assert create_model("resnet18", "cifar10").head.in_features == 512
+
+
+def test_capture_returns_named_layers_flattened() -> None:
+    model = create_model("lenet5", "fashion_mnist").eval()
+    x = torch.rand(3, 1, 28, 28)
+    outputs = capture(model, x, ["body", "head"])
+    assert torch.allclose(outputs["body"], model.features(x))
+    assert torch.allclose(outputs["head"], model(x))
+    with pytest.raises(ValueError, match="unknown layers"):
+        capture(model, x, ["nope"])
+
+
+def test_unknown_names_raise() -> None:
+    with pytest.raises(ValueError, match="unknown model"):
+        create_model("vgg", "mnist")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        create_model("lenet5", "svhn")

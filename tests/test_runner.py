@@ -1,0 +1,80 @@
+"""The smoke study end to end on real Fashion-MNIST, the resumable rerun and the CLI."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.config import load_study
+from engine.results import read_table
+from engine.runner import expand, run_study
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = REPO / "configs" / "smoke.toml"
+pytestmark = pytest.mark.integration
+
+
+def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
+    study = load_study(SMOKE)
+    models = read_table(smoke_study, "models")
+    accuracy = read_table(smoke_study, "robust_accuracy")
+    curves = read_table(smoke_study, "training_curves")
+    assert sorted(models.model_id) == sorted(m.id for m in study.models)
+    assert models.clean_accuracy.between(0.5, 1).all()
+    assert len(accuracy) == len(study.models) * sum(len(s.eps) for s in study.attacks)
+    assert accuracy.source_model_id.isna().all() and (accuracy.n == study.evaluation.samples).all()
+    assert len(curves) == 2 * sum(m.training.epochs for m in study.models)
+    for model_id, rows in accuracy.groupby(["model_id", "attack", "norm"]):
+        ordered = rows.sort_values("eps")
+        assert ordered.accuracy.is_monotonic_decreasing, model_id
+        assert (ordered.max_perturbation <= ordered.eps + 1e-5).all()
+    for path in models.checkpoint:
+        assert (smoke_study / path).exists()
+
+
+def test_manifest_records_provenance(smoke_study: Path) -> None:
+    manifest = json.loads((smoke_study / "manifest.json").read_text())
+    assert manifest["study"] == "smoke" and manifest["finished"] is True
+    assert manifest["config"]["data"]["train_subset"] == 2000
+    assert manifest["libraries"]["torch"] and manifest["device"] == "cpu"
+    assert len(manifest["jobs"]) == len(expand(load_study(SMOKE)))
+
+
+def test_rerun_skips_finished_jobs_and_redoes_changed_ones(smoke_study: Path, tmp_path: Path) -> None:
+    study = load_study(SMOKE)
+    before = read_table(smoke_study, "robust_accuracy")
+    summary = run_study(study, smoke_study, progress=False)
+    assert summary.ran == [] and len(summary.skipped) == len(expand(study))
+    longer = dataclasses.replace(study.attacks[1], eps=(0.0, 0.5, 1.0, 2.0))
+    changed = dataclasses.replace(study, attacks=(study.attacks[0], longer))
+    summary = run_study(changed, smoke_study, progress=False)
+    assert sorted(summary.ran) == sorted(f"{m.id}__{longer.key}" for m in study.models)
+    after = read_table(smoke_study, "robust_accuracy")
+    assert len(after) == len(before) + len(study.models)
+    run_study(study, smoke_study, progress=False)  # leave the shared fixture as it was
+
+
+def test_cli_help_documents_every_command() -> None:
+    out = subprocess.run([sys.executable, "-m", "engine", "--help"], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0 and "run" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "engine", "run", "--help"], capture_output=True, text=True,
+                         cwd=REPO)
+    assert "--out" in out.stdout and "--data-root" in out.stdout and "--dry-run" in out.stdout
+
+
+def test_cli_stops_on_a_bad_config_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(SMOKE.read_text().replace('norm = "L2"', 'norm = "L3"'))
+    assert main(["run", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "attacks[1].norm" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_dry_run_lists_jobs(smoke_study: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", str(SMOKE), "--out", str(smoke_study), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(expand(load_study(SMOKE))) and all(line.startswith("done") for line in lines)
