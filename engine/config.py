@@ -148,6 +148,7 @@ class AttackSweep(AttackConfig):
     """An attack over a list of radii: one result row per eps."""
 
     eps: tuple[float, ...] = ()  # type: ignore[assignment]
+    source: str = ""  # transfer (black-box) attack: crafted on this model id, judged on every other model
 
     def validate(self, path: str) -> None:
         _require(len(self.eps) > 0, f"{path}.eps", "needs at least one value")
@@ -161,7 +162,8 @@ class AttackSweep(AttackConfig):
         start = "-rs" if self.random_start else ""
         restarts = f"-{self.restarts}restarts" if self.restarts > 1 else ""
         options = "".join(f"-{name}{value:g}" for name, value in sorted(self.options.items()))
-        return f"{self.name}-{self.norm}-{self.steps}steps{start}{restarts}{options}"
+        source = f"-from-{self.source}" if self.source else ""
+        return f"{self.name}-{self.norm}-{self.steps}steps{start}{restarts}{options}{source}"
 
     def at(self, eps: float) -> AttackConfig:
         """The single attack of this sweep at radius ``eps``."""
@@ -199,8 +201,15 @@ class StudyConfig:
         _require(not duplicates, "models", f"duplicate ids {duplicates}")
         for i, sweep in enumerate(self.attacks):
             sweep.validate(f"attacks[{i}]")
+        for i, sweep in enumerate(self.attacks):
+            _require(not sweep.source or sweep.source in ids, f"attacks[{i}].source",
+                     f"names no model of this study: {sweep.source!r}")
         keys = [sweep.key for sweep in self.attacks]
         _require(len(set(keys)) == len(keys), "attacks", f"two sweeps share a name, norm and steps: {keys}")
+
+    def model(self, model_id: str) -> ModelConfig:
+        """The model with id ``model_id``."""
+        return next(m for m in self.models if m.id == model_id)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -65,10 +65,13 @@ def clean_accuracy(model: nn.Module, split: Split, batch_size: int, device: torc
 
 
 def evaluate_attack(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int,
-                    device: torch.device, seed: int = 0) -> AttackOutcome:
-    """Attack every image of ``split`` with ``cfg`` and judge the result from outside the attack."""
+                    device: torch.device, seed: int = 0, source: nn.Module | None = None) -> AttackOutcome:
+    """Attack every image of ``split`` with ``cfg`` and judge the result on ``model`` from outside.
+
+    With a ``source`` model the attack is crafted on it and only evaluated on ``model`` (transfer).
+    """
     model.eval()
-    attack = make_attack(model, cfg, torch.Generator().manual_seed(seed))
+    attack = make_attack(source or model, cfg, torch.Generator().manual_seed(seed))
     correct, largest, seconds = 0, 0.0, 0.0
     for x, y in split.batches(batch_size, device):
         start = time.perf_counter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +22,7 @@ from engine.config import AttackSweep, ModelConfig, StudyConfig
 from engine.data import Split, load_split
 from engine.device import pick_device
 from engine.evaluation import evaluate_attack
-from engine.models import parameter_count
+from engine.models import Classifier, parameter_count
 from engine.results.io import part_job_hash, part_path, write_json, write_part
 from engine.results.manifest import build_manifest
 from engine.training import train_model
@@ -51,17 +51,35 @@ class Job:
         return "models" if self.sweep is None else "robust_accuracy"
 
     def hash(self, study: StudyConfig) -> str:
-        """Digest of everything the job's results depend on."""
-        inputs = {"model": asdict(self.model), "data": asdict(study.data),
-                  "sweep": asdict(self.sweep) if self.sweep else None,
-                  "evaluation": asdict(study.evaluation) if self.sweep else None}
+        """Digest of everything the job's results depend on.
+
+        Only settings that differ from their defaults count, so a new option added to the
+        engine with a default does not invalidate finished results.
+        """
+        inputs = {"model": _settings(self.model), "data": _settings(study.data)}
+        if self.sweep is not None:
+            inputs |= {"sweep": _settings(self.sweep), "evaluation": _settings(study.evaluation)}
+            if self.sweep.source:
+                inputs["source"] = _settings(study.model(self.sweep.source))
         return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _settings(config: object) -> dict:
+    """A config dataclass as a dict of its non-default fields, nested configs included."""
+    values = {}
+    for spec in fields(config):
+        value = getattr(config, spec.name)
+        default = spec.default_factory() if spec.default_factory is not MISSING else spec.default
+        if value != default:
+            values[spec.name] = _settings(value) if is_dataclass(value) else value
+    return values
+
+
 def expand(study: StudyConfig) -> list[Job]:
-    """All jobs of a study, each model's training before any attack on it."""
+    """All jobs of a study: every training first, then every attack (transfers skip their source)."""
     trains = [Job(model) for model in study.models]
-    attacks = [Job(model, sweep) for model in study.models for sweep in study.attacks]
+    attacks = [Job(model, sweep) for model in study.models for sweep in study.attacks
+               if sweep.source != model.id]
     return trains + attacks
 
 
@@ -114,19 +132,26 @@ def _run_train(job: Job, ctx: _Context, out: Path, job_hash: str, progress: bool
     write_part(out, "models", job.id, pd.DataFrame([row]), job_hash)
 
 
+def _load_frozen(out: Path, model_id: str, device: torch.device) -> Classifier:
+    """A trained model of the study in eval mode with frozen weights (attacks need input gradients only)."""
+    model, _ = load_checkpoint(checkpoint_path(out, model_id), device)
+    return model.requires_grad_(False)
+
+
 def _run_attack(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
-    model, _ = load_checkpoint(checkpoint_path(out, job.model.id), ctx.device)
-    model.requires_grad_(False)  # only input gradients are needed
+    model = _load_frozen(out, job.model.id, ctx.device)
+    source = _load_frozen(out, job.sweep.source, ctx.device) if job.sweep.source else None
     evaluation = ctx.study.evaluation
     test = ctx.split("test").head(evaluation.samples)
     rows = []
     for eps in job.sweep.eps:
         cfg = job.sweep.at(eps)
-        outcome = evaluate_attack(model, test, cfg, evaluation.batch_size, ctx.device, job.model.training.seed)
+        outcome = evaluate_attack(model, test, cfg, evaluation.batch_size, ctx.device,
+                                  job.model.training.seed, source)
         rows.append({"model_id": job.model.id, "attack": cfg.name, "norm": cfg.norm, "eps": eps,
                      "steps": cfg.steps, "alpha": step_size(cfg), "restarts": cfg.restarts, "n": outcome.n,
                      "accuracy": outcome.accuracy, "max_perturbation": outcome.max_perturbation,
-                     "source_model_id": None, "seconds": outcome.seconds})
+                     "source_model_id": job.sweep.source or None, "seconds": outcome.seconds})
         log.info("%s eps=%g: accuracy %.4f", job.id, eps, outcome.accuracy)
     write_part(out, "robust_accuracy", job.id, pd.DataFrame(rows), job_hash)
 

@@ -36,6 +36,7 @@ def edit(change) -> dict:
     (lambda d: d["attacks"][0].update(options={"kappa": 1.0}), "attacks[0].options"),
     (lambda d: d["attacks"][0].update(eps="0.1"), "attacks[0].eps"),
     (lambda d: d["attacks"].append(dict(d["attacks"][0])), "attacks"),
+    (lambda d: d["attacks"][2].update(source="resnet_unknown"), "attacks[2].source"),
     (lambda d: d["models"][0].pop("arch"), "models[0].arch"),
     (lambda d: d["models"][0].update(arch="vgg99"), "models[0].arch"),
     (lambda d: d["models"][0].update(id="a b"), "models[0].id"),

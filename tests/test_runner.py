@@ -11,7 +11,7 @@ import pytest
 from engine.cli import main
 from engine.config import load_study
 from engine.results import read_table
-from engine.runner import expand, run_study
+from engine.runner import Job, expand, run_study
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "smoke.toml"
@@ -25,8 +25,8 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
     curves = read_table(smoke_study, "training_curves")
     assert sorted(models.model_id) == sorted(m.id for m in study.models)
     assert models.clean_accuracy.between(0.5, 1).all()
-    assert len(accuracy) == len(study.models) * sum(len(s.eps) for s in study.attacks)
-    assert accuracy.source_model_id.isna().all() and (accuracy.n == study.evaluation.samples).all()
+    expected = sum(len(job.sweep.eps) for job in expand(study) if job.sweep)
+    assert len(accuracy) == expected and (accuracy.n == study.evaluation.samples).all()
     assert len(curves) == 2 * sum(m.training.epochs for m in study.models)
     for model_id, rows in accuracy.groupby(["model_id", "attack", "norm"]):
         ordered = rows.sort_values("eps")
@@ -34,6 +34,26 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
         assert (ordered.max_perturbation <= ordered.eps + 1e-5).all()
     for path in models.checkpoint:
         assert (smoke_study / path).exists()
+
+
+def test_transfer_attacks_are_crafted_on_the_source_and_judged_on_the_target(smoke_study: Path) -> None:
+    accuracy = read_table(smoke_study, "robust_accuracy")
+    transfer = accuracy[accuracy.source_model_id.notna()]
+    assert set(transfer.source_model_id) == {"lenet5_standard"}
+    assert set(transfer.model_id) == {"lenet5_pgd_linf"}
+    white_box = accuracy[(accuracy.model_id == "lenet5_pgd_linf") & accuracy.source_model_id.isna()]
+    clean = white_box[white_box.eps == 0].accuracy.iloc[0]
+    assert transfer[transfer.eps == 0].accuracy.iloc[0] == clean
+    assert transfer[transfer.eps == 0.1].accuracy.iloc[0] < clean
+
+
+def test_job_hash_ignores_settings_left_at_their_default() -> None:
+    study = load_study(SMOKE)
+    job = expand(study)[0]
+    explicit = dataclasses.replace(job.model, training=dataclasses.replace(job.model.training, momentum=0.9))
+    assert Job(explicit).hash(study) == job.hash(study)
+    changed = dataclasses.replace(job.model, training=dataclasses.replace(job.model.training, momentum=0.5))
+    assert Job(changed).hash(study) != job.hash(study)
 
 
 def test_manifest_records_provenance(smoke_study: Path) -> None:
@@ -50,7 +70,7 @@ def test_rerun_skips_finished_jobs_and_redoes_changed_ones(smoke_study: Path, tm
     summary = run_study(study, smoke_study, progress=False)
     assert summary.ran == [] and len(summary.skipped) == len(expand(study))
     longer = dataclasses.replace(study.attacks[1], eps=(0.0, 0.5, 1.0, 2.0))
-    changed = dataclasses.replace(study, attacks=(study.attacks[0], longer))
+    changed = dataclasses.replace(study, attacks=(study.attacks[0], longer, *study.attacks[2:]))
     summary = run_study(changed, smoke_study, progress=False)
     assert sorted(summary.ran) == sorted(f"{m.id}__{longer.key}" for m in study.models)
     after = read_table(smoke_study, "robust_accuracy")
