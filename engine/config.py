@@ -17,7 +17,7 @@ from typing import Any
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 NORMS = ("Linf", "L2", "L1", "L0")
-TRAINING_MODES = ("standard", "pgd")
+TRAINING_MODES = ("standard", "pgd", "fast")
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine")
 
@@ -52,7 +52,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    mode: str = "standard"  # standard | pgd (Madry et al. 2018 adversarial training)
+    mode: str = "standard"  # standard | pgd (Madry et al. 2018) | fast (FGSM-RS, Wong et al. 2020)
     epochs: int = 10  # passes over the training set
     batch_size: int = 128  # images per optimiser step
     optimizer: str = "adam"  # sgd | adam
@@ -60,11 +60,13 @@ class TrainingConfig:
     momentum: float = 0.9  # SGD momentum (ignored by adam)
     weight_decay: float = 0.0  # L2 penalty on the weights
     schedule: str = "constant"  # constant | cosine (per step, to zero)
-    norm: str = ""  # pgd only: threat model, Linf | L2
-    eps: float = 0.0  # pgd only: training radius in pixel space
-    steps: int = 0  # pgd only: attack steps per training batch
-    alpha: float = 0.0  # pgd only: absolute step size; 0 = 2.5 * eps / steps
-    seed: int = 0  # seed of initialisation, shuffling and random starts
+    augment: bool = False  # Park & So's rotation ±20°, shift <= 6 px, erasing <= 30 %, on clean images
+    norm: str = ""  # pgd/fast: threat model, Linf | L2
+    eps: float = 0.0  # pgd/fast: training radius in pixel space
+    steps: int = 0  # pgd: attack steps per training batch
+    alpha: float = 0.0  # pgd/fast: absolute step; 0 = 2.5 * eps / steps (pgd), 1.25 * eps (fast)
+    guard_samples: int = 1000  # fast: training images held out to detect catastrophic overfitting
+    seed: int = 0  # seed of initialisation, shuffling, augmentation and random starts
 
     def validate(self, path: str) -> None:
         _require(self.mode in TRAINING_MODES, f"{path}.mode", f"one of {TRAINING_MODES}, got {self.mode!r}")
@@ -73,19 +75,31 @@ class TrainingConfig:
         _require(self.optimizer in OPTIMIZERS, f"{path}.optimizer", f"one of {OPTIMIZERS}")
         _require(self.schedule in SCHEDULES, f"{path}.schedule", f"one of {SCHEDULES}")
         _require(self.lr > 0, f"{path}.lr", "must be > 0")
-        if self.mode == "pgd":
-            _require(self.norm in ("Linf", "L2"), f"{path}.norm", f"pgd training takes Linf or L2, got {self.norm!r}")
-            _check_eps(self.eps, self.norm, f"{path}.eps")
-            _require(self.eps > 0, f"{path}.eps", "pgd training needs eps > 0")
-            _require(self.steps >= 1, f"{path}.steps", "pgd training needs steps >= 1")
-            _require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
+        if self.adversarial:
+            self._validate_threat(path)
+
+    def _validate_threat(self, path: str) -> None:
+        mode = self.mode
+        _require(self.norm in ("Linf", "L2"), f"{path}.norm", f"{mode} training takes Linf or L2, got {self.norm!r}")
+        _check_eps(self.eps, self.norm, f"{path}.eps")
+        _require(self.eps > 0, f"{path}.eps", f"{mode} training needs eps > 0")
+        _require(mode != "pgd" or self.steps >= 1, f"{path}.steps", "pgd training needs steps >= 1")
+        _require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
+        _require(mode != "fast" or self.guard_samples >= 1, f"{path}.guard_samples", "fast training needs >= 1")
+
+    @property
+    def adversarial(self) -> bool:
+        return self.mode in ("pgd", "fast")
 
     @property
     def step_size(self) -> float:
-        """Absolute PGD step: the configured alpha, or Madry's 2.5 * eps / steps."""
+        """Absolute attack step: the configured alpha, else Madry's 2.5 * eps / steps (pgd) or
+        Wong et al.'s 1.25 * eps (fast)."""
         from engine.attacks.pgd import madry_alpha
 
-        return self.alpha or madry_alpha(self.eps, max(self.steps, 1))
+        if self.alpha:
+            return self.alpha
+        return 1.25 * self.eps if self.mode == "fast" else madry_alpha(self.eps, max(self.steps, 1))
 
 
 @dataclass(frozen=True)

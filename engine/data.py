@@ -61,6 +61,10 @@ class Split:
         n = len(self) if n <= 0 else min(n, len(self))
         return Split(self.images[:n], self.labels[:n], self.classes)
 
+    def tail(self, n: int) -> Split:
+        """The last ``n`` examples."""
+        return Split(self.images[len(self) - n:], self.labels[len(self) - n:], self.classes)
+
     def tensors(self, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         """All images as float [N, C, H, W] in [0, 1] and labels int64 [N] on ``device``."""
         return to_unit(self.images.to(device)), self.labels.to(device)

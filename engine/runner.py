@@ -25,7 +25,7 @@ from engine.evaluation import evaluate_attack
 from engine.models import Classifier, parameter_count
 from engine.results.io import part_job_hash, part_path, write_json, write_part
 from engine.results.manifest import build_manifest
-from engine.training import train_model
+from engine.training import TrainedModel, train_model
 
 log = logging.getLogger(__name__)
 
@@ -106,30 +106,33 @@ class _Context:
         return self._splits[name]
 
 
-def _model_row(spec: ModelConfig, ctx: _Context, trained, checkpoint: str) -> dict:
+def _model_row(spec: ModelConfig, ctx: _Context, trained: TrainedModel, checkpoint: str) -> dict:
     cfg = spec.training
-    adversarial = cfg.mode == "pgd"
+    adversarial = cfg.adversarial
     return {
         "model_id": spec.id, "dataset": ctx.study.data.dataset, "arch": spec.arch,
         "training_mode": cfg.mode, "train_norm": cfg.norm if adversarial else None,
-        "train_eps": cfg.eps if adversarial else 0.0, "train_steps": cfg.steps if adversarial else 0,
-        "train_alpha": cfg.step_size if adversarial else 0.0, "train_attacks": None, "augment": False,
-        "epochs": cfg.epochs, "batch_size": cfg.batch_size, "optimizer": cfg.optimizer, "lr": cfg.lr,
-        "train_samples": len(ctx.split("train")), "parameters": parameter_count(trained.model),
+        "train_eps": cfg.eps if adversarial else 0.0,
+        "train_steps": {"pgd": cfg.steps, "fast": 1}.get(cfg.mode, 0),
+        "train_alpha": cfg.step_size if adversarial else 0.0, "train_attacks": None, "augment": cfg.augment,
+        "epochs": trained.epochs, "batch_size": cfg.batch_size, "optimizer": cfg.optimizer, "lr": cfg.lr,
+        "train_samples": trained.train_samples, "parameters": parameter_count(trained.model),
         "clean_accuracy": trained.clean_accuracy, "train_seconds": trained.seconds,
         "checkpoint": checkpoint, "seed": cfg.seed,
     }
 
 
 def _run_train(job: Job, ctx: _Context, out: Path, job_hash: str, progress: bool) -> None:
-    trained = train_model(job.model, ctx.study.data.dataset, ctx.split("train"), ctx.split("test"),
-                          ctx.device, progress)
     checkpoint = checkpoint_path(out, job.model.id)
+    resume = checkpoint.with_suffix(".resume.safetensors")
+    trained = train_model(job.model, ctx.study.data.dataset, ctx.split("train"), ctx.split("test"),
+                          ctx.device, progress, resume, job_hash)
     save_checkpoint(trained.model, checkpoint, {"arch": job.model.arch, "dataset": ctx.study.data.dataset,
                                                 "model_id": job.model.id, "job_hash": job_hash})
     write_part(out, "training_curves", job.id, pd.DataFrame(trained.curves), job_hash)
     row = _model_row(job.model, ctx, trained, str(checkpoint.relative_to(out)))
     write_part(out, "models", job.id, pd.DataFrame([row]), job_hash)
+    resume.unlink(missing_ok=True)
 
 
 def _load_frozen(out: Path, model_id: str, device: torch.device) -> Classifier:

@@ -1,0 +1,78 @@
+"""Training modes on real Fashion-MNIST slices: resume, fast training's guard, adversarial gain."""
+
+import dataclasses
+
+import pandas as pd
+import pytest
+import torch
+
+from engine import training
+from engine.attacks import make_attack
+from engine.config import AttackConfig, ModelConfig, TrainingConfig
+from engine.evaluation import predict
+from engine.training import train_model
+
+pytestmark = pytest.mark.integration
+CPU = torch.device("cpu")
+
+
+def small(mode: str = "standard", **kw) -> ModelConfig:
+    return ModelConfig(f"m_{mode}", "lenet5", TrainingConfig(mode=mode, epochs=3, lr=2e-3, **kw))
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(fmnist_train, fmnist_test, tmp_path, monkeypatch) -> None:
+    train, test = fmnist_train.head(1500), fmnist_test.head(200)
+    spec = small("pgd", norm="Linf", eps=0.1, steps=2, augment=True)
+    straight = train_model(spec, "fashion_mnist", train, test, CPU, progress=False)
+    real_epoch, calls = training._train_epoch, []
+
+    def crash_on_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_train_epoch", crash_on_third)
+    resume = tmp_path / "m.resume.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        train_model(spec, "fashion_mnist", train, test, CPU, progress=False, resume=resume, tag="t")
+    monkeypatch.setattr(training, "_train_epoch", real_epoch)
+    resumed = train_model(spec, "fashion_mnist", train, test, CPU, progress=False, resume=resume, tag="t")
+    assert pd.DataFrame(resumed.curves).equals(pd.DataFrame(straight.curves)) and resumed.epochs == 3
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+
+
+def test_a_state_from_another_configuration_is_ignored(fmnist_train, fmnist_test, tmp_path) -> None:
+    train, test = fmnist_train.head(500), fmnist_test.head(100)
+    resume = tmp_path / "m.resume.safetensors"
+    spec = dataclasses.replace(small(), training=TrainingConfig(epochs=1))
+    train_model(spec, "fashion_mnist", train, test, CPU, progress=False, resume=resume, tag="old")
+    again = train_model(spec, "fashion_mnist", train, test, CPU, progress=False, resume=resume, tag="new")
+    assert [row["epoch"] for row in again.curves] == [1, 1]
+
+
+def test_fast_training_rolls_back_on_catastrophic_overfitting(fmnist_train, fmnist_test, monkeypatch) -> None:
+    collapse = iter([0.5, 0.45, 0.05])
+    monkeypatch.setattr(training, "_guard_accuracy", lambda *args: next(collapse))
+    spec = small("fast", norm="Linf", eps=0.1, guard_samples=100)
+    trained = train_model(spec, "fashion_mnist", fmnist_train.head(1100), fmnist_test.head(100), CPU, progress=False)
+    assert trained.epochs == 2 and trained.train_samples == 1000
+    guard = [row["accuracy"] for row in trained.curves if row["test_set"] == "guard_pgd"]
+    assert guard == [0.5, 0.45, 0.05]
+
+
+def pgd_accuracy(model, x, y, eps: float) -> float:
+    attack = make_attack(model, AttackConfig("pgd", "Linf", eps, steps=10, random_start=True),
+                         torch.Generator().manual_seed(0))
+    return (predict(model, attack(x, y)) == y).float().mean().item()
+
+
+@pytest.mark.parametrize("mode", ["pgd", "fast"])
+def test_adversarial_training_beats_standard_on_its_threat_model(fmnist_train, fmnist_test, mode: str) -> None:
+    train, test = fmnist_train.head(6000), fmnist_test.head(300)
+    kw = {"norm": "Linf", "eps": 0.1, "steps": 3} if mode == "pgd" else {"norm": "Linf", "eps": 0.1}
+    standard = train_model(small(), "fashion_mnist", train, test, CPU, progress=False).model
+    robust = train_model(small(mode, **kw), "fashion_mnist", train, test, CPU, progress=False).model
+    x, y = test.tensors()
+    assert pgd_accuracy(robust, x, y, 0.1) > pgd_accuracy(standard, x, y, 0.1) + 0.2
