@@ -13,7 +13,8 @@ log = logging.getLogger("engine")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from engine.runner import expand, is_done, run_study
+    from engine.jobs import expand, is_done
+    from engine.runner import run_study
 
     study = load_study(args.config)
     if args.dry_run:

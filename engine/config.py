@@ -17,7 +17,8 @@ from typing import Any
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 NORMS = ("Linf", "L2", "L1", "L0")
-TRAINING_MODES = ("standard", "pgd", "fast")
+TRAINING_MODES = ("standard", "pgd", "fast", "robust_dataset")
+ROBUST_INITS = ("image", "noise")
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine")
 
@@ -66,6 +67,11 @@ class TrainingConfig:
     steps: int = 0  # pgd: attack steps per training batch
     alpha: float = 0.0  # pgd/fast: absolute step; 0 = 2.5 * eps / steps (pgd), 1.25 * eps (fast)
     guard_samples: int = 1000  # fast: training images held out to detect catastrophic overfitting
+    source: str = ""  # robust_dataset: id of the (adversarially trained) model whose features are matched
+    robust_steps: int = 100  # robust_dataset: normalised L2 gradient steps per constructed image
+    robust_alpha: float = 0.1  # robust_dataset: L2 length of each step in pixel space
+    robust_init: str = "image"  # robust_dataset: start from another training image, or from uniform noise
+    robust_samples: int = 0  # robust_dataset: training images reconstructed; 0 = all
     seed: int = 0  # seed of initialisation, shuffling, augmentation and random starts
 
     def validate(self, path: str) -> None:
@@ -77,6 +83,12 @@ class TrainingConfig:
         _require(self.lr > 0, f"{path}.lr", "must be > 0")
         if self.adversarial:
             self._validate_threat(path)
+        if self.mode == "robust_dataset":
+            _require(bool(self.source), f"{path}.source", "robust_dataset training needs a source model id")
+            _require(self.robust_steps >= 1, f"{path}.robust_steps", "must be >= 1")
+            _require(self.robust_alpha > 0, f"{path}.robust_alpha", "must be > 0")
+            _require(self.robust_init in ROBUST_INITS, f"{path}.robust_init", f"one of {ROBUST_INITS}")
+            _require(self.robust_samples >= 0, f"{path}.robust_samples", "must be >= 0")
 
     def _validate_threat(self, path: str) -> None:
         mode = self.mode
@@ -196,12 +208,28 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class EpochEvaluation:
+    """Adversarial test sets measured after every training epoch (Park & So's figures 3 and 4)."""
+
+    samples: int = 1000  # first N test images of each per-epoch test set
+    attacks: tuple[AttackSweep, ...] = ()  # one test set per eps; with a source, crafted once on it
+
+    def validate(self, path: str, ids: list[str]) -> None:
+        _require(self.samples >= 0, f"{path}.samples", "must be >= 0")
+        for i, sweep in enumerate(self.attacks):
+            sweep.validate(f"{path}.attacks[{i}]")
+            _require(not sweep.source or sweep.source in ids, f"{path}.attacks[{i}].source",
+                     f"names no model of this study: {sweep.source!r}")
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     name: str  # study name, shown in the app
     models: tuple[ModelConfig, ...]  # models to train
-    attacks: tuple[AttackSweep, ...] = ()  # white-box attacks run on every model
+    attacks: tuple[AttackSweep, ...] = ()  # attacks run on every model after training
     data: DataConfig = field(default_factory=DataConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    epoch_evaluation: EpochEvaluation = field(default_factory=EpochEvaluation)
 
     def validate(self) -> None:
         _require(bool(self.name), "name", "must not be empty")
@@ -220,6 +248,34 @@ class StudyConfig:
                      f"names no model of this study: {sweep.source!r}")
         keys = [sweep.key for sweep in self.attacks]
         _require(len(set(keys)) == len(keys), "attacks", f"two sweeps share a name, norm and steps: {keys}")
+        self.epoch_evaluation.validate("epoch_evaluation", ids)
+        for i, model in enumerate(self.models):
+            source = model.training.source
+            _require(not source or source in ids, f"models[{i}].training.source",
+                     f"names no model of this study: {source!r}")
+        self.training_order()
+
+    @property
+    def epoch_sources(self) -> set[str]:
+        """Models on which per-epoch transfer test sets are crafted (they get none themselves)."""
+        return {sweep.source for sweep in self.epoch_evaluation.attacks} - {""}
+
+    def dependencies(self, model: ModelConfig) -> set[str]:
+        """Ids of the models that must be trained before ``model``."""
+        transfer = set() if model.id in self.epoch_sources else self.epoch_sources
+        return (transfer | {model.training.source}) - {"", model.id}
+
+    def training_order(self) -> list[ModelConfig]:
+        """The models, each after the models it depends on; ``ConfigError`` on a cycle."""
+        ordered: list[ModelConfig] = []
+        pending = list(self.models)
+        while pending:
+            done = {m.id for m in ordered}
+            ready = [m for m in pending if self.dependencies(m) <= done]
+            _require(bool(ready), "models", f"circular sources among {[m.id for m in pending]}")
+            ordered += ready
+            pending = [m for m in pending if m not in ready]
+        return ordered
 
     def model(self, model_id: str) -> ModelConfig:
         """The model with id ``model_id``."""

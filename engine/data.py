@@ -78,6 +78,24 @@ class Split:
             yield to_unit(self.images[index].to(device)), self.labels[index].to(device)
 
 
+def save_split(path: Path, split: Split) -> None:
+    """Write a split's uint8 images and labels to ``path`` (safetensors, atomically)."""
+    from safetensors.torch import save_file
+
+    from engine.results.io import atomic_write
+
+    tensors = {"images": split.images.contiguous(), "labels": split.labels.contiguous()}
+    atomic_write(Path(path), lambda temp: save_file(tensors, temp))
+
+
+def read_split(path: Path, classes: tuple[str, ...]) -> Split:
+    """A split written by ``save_split``."""
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path))
+    return Split(tensors["images"], tensors["labels"], classes)
+
+
 def to_unit(images: torch.Tensor) -> torch.Tensor:
     """uint8 [..] -> float32 [..] in [0, 1]."""
     return images.float().div_(255.0)

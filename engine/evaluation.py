@@ -5,6 +5,7 @@ perturbation norms on what the attack returned, and refuses results that break t
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -64,6 +65,22 @@ def clean_accuracy(model: nn.Module, split: Split, batch_size: int, device: torc
     return correct / len(split)
 
 
+def adversarial_batches(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int,
+                        device: torch.device, seed: int = 0
+                        ) -> Iterator[tuple[torch.Tensor, torch.Tensor, float, float]]:
+    """Per batch of ``split``: (budget-checked x_adv, y, seconds in the attack, largest ||x_adv - x||),
+    crafted on ``model``."""
+    model.eval()
+    attack = make_attack(model, cfg, torch.Generator().manual_seed(seed))
+    for x, y in split.batches(batch_size, device):
+        start = time.perf_counter()
+        x_adv = attack(x, y)
+        seconds = time.perf_counter() - start
+        if cfg.unbounded:
+            x_adv = within_budget(x, x_adv, cfg)
+        yield x_adv, y, seconds, check_budget(x, x_adv, cfg)
+
+
 def evaluate_attack(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int,
                     device: torch.device, seed: int = 0, source: nn.Module | None = None) -> AttackOutcome:
     """Attack every image of ``split`` with ``cfg`` and judge the result on ``model`` from outside.
@@ -71,14 +88,23 @@ def evaluate_attack(model: nn.Module, split: Split, cfg: AttackConfig, batch_siz
     With a ``source`` model the attack is crafted on it and only evaluated on ``model`` (transfer).
     """
     model.eval()
-    attack = make_attack(source or model, cfg, torch.Generator().manual_seed(seed))
     correct, largest, seconds = 0, 0.0, 0.0
-    for x, y in split.batches(batch_size, device):
-        start = time.perf_counter()
-        x_adv = attack(x, y)
-        seconds += time.perf_counter() - start
-        if cfg.unbounded:
-            x_adv = within_budget(x, x_adv, cfg)
-        largest = max(largest, check_budget(x, x_adv, cfg))
+    for x_adv, y, spent, norm in adversarial_batches(source or model, split, cfg, batch_size, device, seed):
+        seconds += spent
+        largest = max(largest, norm)
         correct += (predict(model, x_adv) == y).sum().item()
     return AttackOutcome(correct / len(split), len(split), largest, seconds)
+
+
+def craft(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int, device: torch.device,
+          seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed adversarial test set: (x_adv [N, C, H, W], y [N]) crafted on ``model``."""
+    batches = list(adversarial_batches(model, split, cfg, batch_size, device, seed))
+    return torch.cat([batch[0] for batch in batches]), torch.cat([batch[1] for batch in batches])
+
+
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
+    """Share of x [N, C, H, W] that ``model`` (in eval mode) labels y [N]."""
+    correct = sum((predict(model, x[i:i + batch_size]) == y[i:i + batch_size]).sum().item()
+                  for i in range(0, len(y), batch_size))
+    return correct / len(y)

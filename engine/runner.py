@@ -1,15 +1,12 @@
-"""Study runner: expand a study into jobs, run the unfinished ones, write each job's results atomically.
-
-A job is finished when its last output file exists and carries the hash of the job's resolved
-configuration; a rerun skips finished jobs and redoes jobs whose configuration changed.
+"""Study runner: run the unfinished jobs of a study (``engine.jobs``), each writing its results
+atomically, so a rerun skips finished jobs and redoes jobs whose configuration changed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,73 +15,19 @@ from tqdm import tqdm
 
 from engine.attacks import step_size
 from engine.checkpoints import load_checkpoint, save_checkpoint
-from engine.config import AttackSweep, ModelConfig, StudyConfig
-from engine.data import Split, load_split
+from engine.config import AttackConfig, ModelConfig, StudyConfig
+from engine.data import Split, load_split, read_split, save_split
 from engine.device import pick_device
-from engine.evaluation import evaluate_attack
+from engine.evaluation import accuracy, craft, evaluate_attack
+from engine.jobs import Job, expand, is_done
 from engine.models import Classifier, parameter_count
-from engine.results.io import part_job_hash, part_path, write_json, write_part
+from engine.results.io import write_json, write_part
 from engine.results.manifest import build_manifest
+from engine.robust_dataset import robust_split
 from engine.training import TrainedModel, train_model
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Job:
-    """Train one model, or run one attack sweep on one trained model."""
-
-    model: ModelConfig
-    sweep: AttackSweep | None = None
-
-    @property
-    def kind(self) -> str:
-        return "train" if self.sweep is None else "attack"
-
-    @property
-    def id(self) -> str:
-        return self.model.id if self.sweep is None else f"{self.model.id}__{self.sweep.key}"
-
-    @property
-    def done_table(self) -> str:
-        """The table whose part file, written last, marks the job finished."""
-        return "models" if self.sweep is None else "robust_accuracy"
-
-    def hash(self, study: StudyConfig) -> str:
-        """Digest of everything the job's results depend on.
-
-        Only settings that differ from their defaults count, so a new option added to the
-        engine with a default does not invalidate finished results.
-        """
-        inputs = {"model": _settings(self.model), "data": _settings(study.data)}
-        if self.sweep is not None:
-            inputs |= {"sweep": _settings(self.sweep), "evaluation": _settings(study.evaluation)}
-            if self.sweep.source:
-                inputs["source"] = _settings(study.model(self.sweep.source))
-        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _settings(config: object) -> dict:
-    """A config dataclass as a dict of its non-default fields, nested configs included."""
-    values = {}
-    for spec in fields(config):
-        value = getattr(config, spec.name)
-        default = spec.default_factory() if spec.default_factory is not MISSING else spec.default
-        if value != default:
-            values[spec.name] = _settings(value) if is_dataclass(value) else value
-    return values
-
-
-def expand(study: StudyConfig) -> list[Job]:
-    """All jobs of a study: every training first, then every attack (transfers skip their source)."""
-    trains = [Job(model) for model in study.models]
-    attacks = [Job(model, sweep) for model in study.models for sweep in study.attacks
-               if sweep.source != model.id]
-    return trains + attacks
-
-
-def is_done(job: Job, study: StudyConfig, out: Path) -> bool:
-    return part_job_hash(part_path(out, job.done_table, job.id)) == job.hash(study)
+ROBUST_PREVIEW = 100  # robust-set images kept in the study directory for the app
 
 
 def checkpoint_path(out: Path, model_id: str) -> Path:
@@ -122,11 +65,55 @@ def _model_row(spec: ModelConfig, ctx: _Context, trained: TrainedModel, checkpoi
     }
 
 
+Probe = Callable[[Classifier], float]
+
+
+def _probe_name(cfg: AttackConfig, source: str) -> str:
+    """Name of a per-epoch test set in ``training_curves.test_set``, e.g. ``fgsm-Linf-0.2-from-M``."""
+    return f"{cfg.name}-{cfg.norm}-{cfg.eps:g}" + (f"-from-{source}" if source else "")
+
+
+def _epoch_probes(spec: ModelConfig, ctx: _Context, out: Path) -> dict[str, Probe]:
+    """Per-epoch adversarial accuracies: white-box attacks rerun on the current weights, transfer
+    test sets crafted once on their source model (models that are sources get white-box ones only)."""
+    settings = ctx.study.epoch_evaluation
+    test, batch, seed = ctx.split("test").head(settings.samples), ctx.study.evaluation.batch_size, spec.training.seed
+    probes: dict[str, Probe] = {}
+    for sweep in settings.attacks:
+        if sweep.source and spec.id in ctx.study.epoch_sources:
+            continue
+        for cfg in (sweep.at(eps) for eps in sweep.eps):
+            if sweep.source:
+                x_adv, y = craft(_load_frozen(out, sweep.source, ctx.device), test, cfg, batch, ctx.device, seed)
+                probes[_probe_name(cfg, sweep.source)] = lambda model, x_adv=x_adv, y=y: accuracy(model, x_adv, y)
+            else:
+                probes[_probe_name(cfg, "")] = lambda model, cfg=cfg: evaluate_attack(
+                    model, test, cfg, batch, ctx.device, seed).accuracy
+    return probes
+
+
+def _training_split(spec: ModelConfig, ctx: _Context, out: Path, job_hash: str) -> Split:
+    """The training set: the dataset's, or for robust_dataset the one re-drawn through the source model."""
+    train, cfg = ctx.split("train"), spec.training
+    if cfg.mode != "robust_dataset":
+        return train
+    cache = out / "cache" / f"robust-{spec.id}-{job_hash}.safetensors"
+    if cache.exists():
+        return read_split(cache, train.classes)
+    source = _load_frozen(out, cfg.source, ctx.device)
+    robust = robust_split(source, train.head(cfg.robust_samples), cfg.robust_steps, cfg.robust_alpha,
+                          cfg.robust_init, cfg.seed, ctx.study.evaluation.batch_size, ctx.device)
+    save_split(cache, robust)
+    save_split(out / "robust_sets" / f"{spec.id}.safetensors", robust.head(ROBUST_PREVIEW))
+    return robust
+
+
 def _run_train(job: Job, ctx: _Context, out: Path, job_hash: str, progress: bool) -> None:
     checkpoint = checkpoint_path(out, job.model.id)
     resume = checkpoint.with_suffix(".resume.safetensors")
-    trained = train_model(job.model, ctx.study.data.dataset, ctx.split("train"), ctx.split("test"),
-                          ctx.device, progress, resume, job_hash)
+    train = _training_split(job.model, ctx, out, job_hash)
+    trained = train_model(job.model, ctx.study.data.dataset, train, ctx.split("test"), ctx.device, progress,
+                          resume, job_hash, _epoch_probes(job.model, ctx, out))
     save_checkpoint(trained.model, checkpoint, {"arch": job.model.arch, "dataset": ctx.study.data.dataset,
                                                 "model_id": job.model.id, "job_hash": job_hash})
     write_part(out, "training_curves", job.id, pd.DataFrame(trained.curves), job_hash)

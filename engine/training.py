@@ -9,6 +9,7 @@ import copy
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,11 +123,13 @@ def _new_state(spec: ModelConfig, dataset: str, device: torch.device, steps: int
 
 
 def train_model(spec: ModelConfig, dataset: str, train: Split, test: Split, device: torch.device,
-                progress: bool = True, resume: Path | None = None, tag: str = "") -> TrainedModel:
+                progress: bool = True, resume: Path | None = None, tag: str = "",
+                probes: dict[str, Callable[[Classifier], float]] | None = None) -> TrainedModel:
     """Train ``spec`` on ``train``, evaluating clean accuracy on ``test`` after every epoch.
 
-    With ``resume``, the state after every epoch is saved there (safetensors + JSON), and a run
-    whose saved state carries the same ``tag`` continues from its last finished epoch.
+    ``probes`` name further accuracies measured on the weights after every epoch (adversarial
+    test sets). With ``resume``, the state after every epoch is saved there, and a run whose saved
+    state carries the same ``tag`` continues from its last finished epoch.
     """
     cfg = spec.training
     train, guard = _held_out(train, cfg)
@@ -144,6 +147,7 @@ def train_model(spec: ModelConfig, dataset: str, train: Split, test: Split, devi
         state.model.eval()
         state.curves.append(_row(spec.id, epoch, "train", *stats))
         state.curves.append(_row(spec.id, epoch, "clean", clean_accuracy(state.model, test, EVAL_BATCH, device)))
+        state.curves += [_row(spec.id, epoch, name, probe(state.model)) for name, probe in (probes or {}).items()]
         if guard is not None:
             _check_guard(state, guard, cfg, device, spec.id, epoch, previous)
         if not state.stopped:

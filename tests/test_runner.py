@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from engine.cli import main
 from engine.config import load_study
+from engine.data import read_split
+from engine.jobs import Job, expand
 from engine.results import read_table
-from engine.runner import Job, expand, run_study
+from engine.runner import run_study
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "smoke.toml"
@@ -24,10 +27,17 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
     accuracy = read_table(smoke_study, "robust_accuracy")
     curves = read_table(smoke_study, "training_curves")
     assert sorted(models.model_id) == sorted(m.id for m in study.models)
-    assert models.clean_accuracy.between(0.5, 1).all()
+    accuracy_of = models.set_index("model_id").clean_accuracy
+    assert accuracy_of[["lenet5_standard", "lenet5_pgd_linf"]].between(0.5, 1).all()
+    assert accuracy_of["lenet5_robust_dataset"] > 0.3  # chance is 0.1
     expected = sum(len(job.sweep.eps) for job in expand(study) if job.sweep)
     assert len(accuracy) == expected and (accuracy.n == study.evaluation.samples).all()
-    assert len(curves) == 2 * sum(m.training.epochs for m in study.models)
+    per_epoch = {"train", "clean", "fgsm-Linf-0.1", "pgd-Linf-0.1-from-lenet5_standard"}
+    for model_id, rows in curves.groupby("model_id"):
+        epochs = study.model(model_id).training.epochs
+        expected_sets = per_epoch - {"pgd-Linf-0.1-from-lenet5_standard"} if model_id == "lenet5_standard" \
+            else per_epoch
+        assert set(rows.test_set) == expected_sets and len(rows) == epochs * len(expected_sets)
     for model_id, rows in accuracy.groupby(["model_id", "attack", "norm"]):
         ordered = rows.sort_values("eps")
         assert ordered.accuracy.is_monotonic_decreasing, model_id
@@ -40,11 +50,31 @@ def test_transfer_attacks_are_crafted_on_the_source_and_judged_on_the_target(smo
     accuracy = read_table(smoke_study, "robust_accuracy")
     transfer = accuracy[accuracy.source_model_id.notna()]
     assert set(transfer.source_model_id) == {"lenet5_standard"}
-    assert set(transfer.model_id) == {"lenet5_pgd_linf"}
+    assert set(transfer.model_id) == {"lenet5_pgd_linf", "lenet5_robust_dataset"}
     white_box = accuracy[(accuracy.model_id == "lenet5_pgd_linf") & accuracy.source_model_id.isna()]
     clean = white_box[white_box.eps == 0].accuracy.iloc[0]
     assert transfer[transfer.eps == 0].accuracy.iloc[0] == clean
     assert transfer[transfer.eps == 0.1].accuracy.iloc[0] < clean
+
+
+def test_robust_dataset_model_trains_on_a_redrawn_set(smoke_study: Path) -> None:
+    models = read_table(smoke_study, "models").set_index("model_id")
+    assert models.loc["lenet5_robust_dataset", "train_samples"] == 1000
+    preview = read_split(smoke_study / "robust_sets" / "lenet5_robust_dataset.safetensors", ())
+    assert preview.images.shape == (100, 1, 28, 28) and preview.images.dtype == torch.uint8
+
+
+def test_dependencies_train_first_and_change_the_hash_of_what_builds_on_them() -> None:
+    study = load_study(SMOKE)
+    order = [job.model.id for job in expand(study) if job.sweep is None]
+    assert order.index("lenet5_pgd_linf") < order.index("lenet5_robust_dataset")
+    assert order[0] == "lenet5_standard"  # the source of the per-epoch transfer test set
+    robust = study.model("lenet5_robust_dataset")
+    source = study.model("lenet5_pgd_linf")
+    retrained = dataclasses.replace(source, training=dataclasses.replace(source.training, epochs=3))
+    changed = dataclasses.replace(study, models=tuple(retrained if m is source else m for m in study.models))
+    assert Job(robust).hash(changed) != Job(robust).hash(study)
+    assert Job(study.model("lenet5_standard")).hash(changed) == Job(study.model("lenet5_standard")).hash(study)
 
 
 def test_job_hash_ignores_settings_left_at_their_default() -> None:

@@ -32,6 +32,7 @@ def atomic_write(target: Path, write: Any) -> None:
         write(temp)
         with open(temp, "rb") as stream:
             os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
