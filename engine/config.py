@@ -17,7 +17,7 @@ from typing import Any
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 NORMS = ("Linf", "L2", "L1", "L0")
-TRAINING_MODES = ("standard", "pgd", "fast", "robust_dataset")
+TRAINING_MODES = ("standard", "pgd", "fast", "robust_dataset", "pregenerated")
 ROBUST_INITS = ("image", "noise")
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine")
@@ -67,7 +67,8 @@ class TrainingConfig:
     steps: int = 0  # pgd: attack steps per training batch
     alpha: float = 0.0  # pgd/fast: absolute step; 0 = 2.5 * eps / steps (pgd), 1.25 * eps (fast)
     guard_samples: int = 1000  # fast: training images held out to detect catastrophic overfitting
-    source: str = ""  # robust_dataset: id of the (adversarially trained) model whose features are matched
+    source: str = ""  # robust_dataset: model whose features are matched; pregenerated: model attacked
+    train_attacks: tuple[str, ...] = ()  # pregenerated: names of [pregenerated] attacks whose examples are added
     robust_steps: int = 100  # robust_dataset: normalised L2 gradient steps per constructed image
     robust_alpha: float = 0.1  # robust_dataset: L2 length of each step in pixel space
     robust_init: str = "image"  # robust_dataset: start from another training image, or from uniform noise
@@ -83,8 +84,11 @@ class TrainingConfig:
         _require(self.lr > 0, f"{path}.lr", "must be > 0")
         if self.adversarial:
             self._validate_threat(path)
+        _require(self.mode not in ("robust_dataset", "pregenerated") or bool(self.source), f"{path}.source",
+                 f"{self.mode} training needs a source model id")
+        _require((self.mode == "pregenerated") == bool(self.train_attacks), f"{path}.train_attacks",
+                 "pregenerated training needs train_attacks, other modes take none")
         if self.mode == "robust_dataset":
-            _require(bool(self.source), f"{path}.source", "robust_dataset training needs a source model id")
             _require(self.robust_steps >= 1, f"{path}.robust_steps", "must be >= 1")
             _require(self.robust_alpha > 0, f"{path}.robust_alpha", "must be > 0")
             _require(self.robust_init in ROBUST_INITS, f"{path}.robust_init", f"one of {ROBUST_INITS}")
@@ -207,6 +211,31 @@ class EvaluationConfig:
         _require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
 
 
+def _park_and_so_attacks() -> tuple[AttackConfig, ...]:
+    """Park & So 2020's training-set attacks: FGSM Linf 0.2, JSMA theta 1 gamma 0.2, C&W-L2 kappa 5."""
+    return (AttackConfig("fgsm", "Linf", 0.2),
+            AttackConfig("jsma", "L0", math.inf, options={"theta": 1.0, "gamma": 0.2}),
+            AttackConfig("cw", "L2", math.inf, steps=100, options={"confidence": 5.0}))
+
+
+@dataclass(frozen=True)
+class PregeneratedConfig:
+    """Adversarial training sets crafted once per source model and reused by every combination."""
+
+    samples: int = 0  # training images attacked per set; 0 = the whole training set
+    attacks: tuple[AttackConfig, ...] = field(default_factory=_park_and_so_attacks)  # by name
+
+    def validate(self, path: str) -> None:
+        _require(self.samples >= 0, f"{path}.samples", "must be >= 0")
+        for i, attack in enumerate(self.attacks):
+            attack.validate(f"{path}.attacks[{i}]")
+        names = [attack.name for attack in self.attacks]
+        _require(len(set(names)) == len(names), f"{path}.attacks", f"names must be unique, got {names}")
+
+    def attack(self, name: str) -> AttackConfig:
+        return next(attack for attack in self.attacks if attack.name == name)
+
+
 @dataclass(frozen=True)
 class EpochEvaluation:
     """Adversarial test sets measured after every training epoch (Park & So's figures 3 and 4)."""
@@ -230,6 +259,7 @@ class StudyConfig:
     data: DataConfig = field(default_factory=DataConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     epoch_evaluation: EpochEvaluation = field(default_factory=EpochEvaluation)
+    pregenerated: PregeneratedConfig = field(default_factory=PregeneratedConfig)
 
     def validate(self) -> None:
         _require(bool(self.name), "name", "must not be empty")
@@ -249,6 +279,12 @@ class StudyConfig:
         keys = [sweep.key for sweep in self.attacks]
         _require(len(set(keys)) == len(keys), "attacks", f"two sweeps share a name, norm and steps: {keys}")
         self.epoch_evaluation.validate("epoch_evaluation", ids)
+        self.pregenerated.validate("pregenerated")
+        names = {attack.name for attack in self.pregenerated.attacks}
+        for i, model in enumerate(self.models):
+            unknown = sorted(set(model.training.train_attacks) - names)
+            _require(not unknown, f"models[{i}].training.train_attacks",
+                     f"{unknown} are not [pregenerated] attacks {sorted(names)}")
         for i, model in enumerate(self.models):
             source = model.training.source
             _require(not source or source in ids, f"models[{i}].training.source",

@@ -72,10 +72,22 @@ class Split:
     def batches(self, batch_size: int, device: torch.device | str = "cpu",
                 generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield (float images in [0, 1], labels) batches; shuffled when a generator is given."""
-        order = torch.randperm(len(self), generator=generator) if generator is not None else None
+        for x, y, _ in self.indexed_batches(batch_size, device, generator):
+            yield x, y
+
+    def indexed_batches(self, batch_size: int, device: torch.device | str = "cpu",
+                        generator: torch.Generator | None = None
+                        ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Like ``batches``, with each batch's positions in the split (int64 [B]) as a third item."""
+        order = torch.randperm(len(self), generator=generator) if generator is not None else torch.arange(len(self))
         for start in range(0, len(self), batch_size):
-            index = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-            yield to_unit(self.images[index].to(device)), self.labels[index].to(device)
+            index = order[start:start + batch_size]
+            yield to_unit(self.images[index].to(device)), self.labels[index].to(device), index
+
+    @staticmethod
+    def join(splits: list[Split]) -> Split:
+        """The examples of ``splits`` one after another (classes of the first)."""
+        return Split(torch.cat([s.images for s in splits]), torch.cat([s.labels for s in splits]), splits[0].classes)
 
 
 def save_split(path: Path, split: Split) -> None:
@@ -99,6 +111,11 @@ def read_split(path: Path, classes: tuple[str, ...]) -> Split:
 def to_unit(images: torch.Tensor) -> torch.Tensor:
     """uint8 [..] -> float32 [..] in [0, 1]."""
     return images.float().div_(255.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float [..] in [0, 1] -> uint8 [..] on the CPU, rounded to the nearest of the 256 levels."""
+    return images.detach().mul(255).round_().clamp_(0, 255).to(torch.uint8).cpu()
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:

@@ -43,25 +43,32 @@ class Job:
         engine with a default does not invalidate finished results.
         """
         trained = {m: Job(study.model(m)).hash(study) for m in sorted(study.dependencies(self.model))}
-        inputs = {"model": _settings(self.model), "data": _settings(study.data), "after": trained,
-                  "epoch_evaluation": _settings(study.epoch_evaluation)}
+        inputs = {"model": non_default(self.model), "data": non_default(study.data), "after": trained,
+                  "epoch_evaluation": non_default(study.epoch_evaluation)}
         if self.sweep is not None:
-            inputs = {"trained": Job(self.model).hash(study), "sweep": _settings(self.sweep),
-                      "evaluation": _settings(study.evaluation),
+            inputs = {"trained": Job(self.model).hash(study), "sweep": non_default(self.sweep),
+                      "evaluation": non_default(study.evaluation),
                       "source": Job(study.model(self.sweep.source)).hash(study) if self.sweep.source else ""}
-        kept = {key: value for key, value in inputs.items() if value}
-        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
+        if self.sweep is None and self.model.training.mode == "pregenerated":
+            used = [non_default(study.pregenerated.attack(n)) for n in self.model.training.train_attacks]
+            inputs["pregenerated"] = {"samples": study.pregenerated.samples, "attacks": used}
+        return content_hash({key: value for key, value in inputs.items() if value})
+
+
+def content_hash(inputs: dict) -> str:
+    """A short, stable digest of JSON-able ``inputs``."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _plain(value: Any) -> Any:
     if is_dataclass(value):
-        return _settings(value)
+        return non_default(value)
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return value
 
 
-def _settings(config: Any) -> dict:
+def non_default(config: Any) -> dict:
     """A config dataclass as a dict of its non-default fields, nested configs included."""
     values = {}
     for spec in fields(config):

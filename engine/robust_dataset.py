@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from engine.attacks.norms import L2Step
-from engine.data import Split
+from engine.data import Split, to_uint8
 from engine.models import Classifier
 
 
@@ -49,5 +49,4 @@ def robust_split(model: Classifier, split: Split, steps: int, alpha: float, init
     model.eval().requires_grad_(False)
     generator = torch.Generator().manual_seed(seed)
     parts = [match_features(model, x, steps, alpha, init, generator) for x, _ in split.batches(batch_size, device)]
-    images = torch.cat(parts).mul_(255).round_().to(torch.uint8).cpu()
-    return Split(images, split.labels.clone(), split.classes)
+    return Split(to_uint8(torch.cat(parts)), split.labels.clone(), split.classes)

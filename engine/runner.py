@@ -16,10 +16,10 @@ from tqdm import tqdm
 from engine.attacks import step_size
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from engine.config import AttackConfig, ModelConfig, StudyConfig
-from engine.data import Split, load_split, read_split, save_split
+from engine.data import Split, load_split, read_split, save_split, to_uint8
 from engine.device import pick_device
 from engine.evaluation import accuracy, craft, evaluate_attack
-from engine.jobs import Job, expand, is_done
+from engine.jobs import Job, content_hash, expand, is_done, non_default
 from engine.models import Classifier, parameter_count
 from engine.results.io import write_json, write_part
 from engine.results.manifest import build_manifest
@@ -57,7 +57,8 @@ def _model_row(spec: ModelConfig, ctx: _Context, trained: TrainedModel, checkpoi
         "training_mode": cfg.mode, "train_norm": cfg.norm if adversarial else None,
         "train_eps": cfg.eps if adversarial else 0.0,
         "train_steps": {"pgd": cfg.steps, "fast": 1}.get(cfg.mode, 0),
-        "train_alpha": cfg.step_size if adversarial else 0.0, "train_attacks": None, "augment": cfg.augment,
+        "train_alpha": cfg.step_size if adversarial else 0.0,
+        "train_attacks": "+".join(cfg.train_attacks) or None, "augment": cfg.augment,
         "epochs": trained.epochs, "batch_size": cfg.batch_size, "optimizer": cfg.optimizer, "lr": cfg.lr,
         "train_samples": trained.train_samples, "parameters": parameter_count(trained.model),
         "clean_accuracy": trained.clean_accuracy, "train_seconds": trained.seconds,
@@ -92,20 +93,52 @@ def _epoch_probes(spec: ModelConfig, ctx: _Context, out: Path) -> dict[str, Prob
     return probes
 
 
+def _cached_split(path: Path, classes: tuple[str, ...], build: Callable[[], Split]) -> Split:
+    """The split saved at ``path``, built and saved first if absent (paths carry a content hash)."""
+    if path.exists():
+        return read_split(path, classes)
+    split = build()
+    save_split(path, split)
+    return split
+
+
 def _training_split(spec: ModelConfig, ctx: _Context, out: Path, job_hash: str) -> Split:
     """The training set: the dataset's, or for robust_dataset the one re-drawn through the source model."""
     train, cfg = ctx.split("train"), spec.training
     if cfg.mode != "robust_dataset":
         return train
-    cache = out / "cache" / f"robust-{spec.id}-{job_hash}.safetensors"
-    if cache.exists():
-        return read_split(cache, train.classes)
-    source = _load_frozen(out, cfg.source, ctx.device)
-    robust = robust_split(source, train.head(cfg.robust_samples), cfg.robust_steps, cfg.robust_alpha,
-                          cfg.robust_init, cfg.seed, ctx.study.evaluation.batch_size, ctx.device)
-    save_split(cache, robust)
+
+    def build() -> Split:
+        source = _load_frozen(out, cfg.source, ctx.device)
+        return robust_split(source, train.head(cfg.robust_samples), cfg.robust_steps, cfg.robust_alpha,
+                            cfg.robust_init, cfg.seed, ctx.study.evaluation.batch_size, ctx.device)
+
+    robust = _cached_split(out / "cache" / f"robust-{spec.id}-{job_hash}.safetensors", train.classes, build)
     save_split(out / "robust_sets" / f"{spec.id}.safetensors", robust.head(ROBUST_PREVIEW))
     return robust
+
+
+def _pregenerated_sets(spec: ModelConfig, ctx: _Context, out: Path) -> list[Split]:
+    """Park & So's adversarial training sets, crafted once on the source model and cached for every
+    model that uses them; images are stored as uint8 like the data they come from."""
+    settings, cfg = ctx.study.pregenerated, spec.training
+    if cfg.mode != "pregenerated":
+        return []
+    train = ctx.split("train").head(settings.samples)
+    source_hash = Job(ctx.study.model(cfg.source)).hash(ctx.study)
+    sets = []
+    for name in cfg.train_attacks:
+        attack = settings.attack(name)
+        key = content_hash({"source": source_hash, "attack": non_default(attack), "samples": settings.samples})
+
+        def build(attack: AttackConfig = attack) -> Split:
+            source = _load_frozen(out, cfg.source, ctx.device)
+            x_adv, y = craft(source, train, attack, ctx.study.evaluation.batch_size, ctx.device, cfg.seed)
+            return Split(to_uint8(x_adv), y.cpu(), train.classes)
+
+        path = out / "cache" / f"pregenerated-{cfg.source}-{name}-{key}.safetensors"
+        sets.append(_cached_split(path, train.classes, build))
+    return sets
 
 
 def _run_train(job: Job, ctx: _Context, out: Path, job_hash: str, progress: bool) -> None:
@@ -113,7 +146,7 @@ def _run_train(job: Job, ctx: _Context, out: Path, job_hash: str, progress: bool
     resume = checkpoint.with_suffix(".resume.safetensors")
     train = _training_split(job.model, ctx, out, job_hash)
     trained = train_model(job.model, ctx.study.data.dataset, train, ctx.split("test"), ctx.device, progress,
-                          resume, job_hash, _epoch_probes(job.model, ctx, out))
+                          resume, job_hash, _epoch_probes(job.model, ctx, out), _pregenerated_sets(job.model, ctx, out))
     save_checkpoint(trained.model, checkpoint, {"arch": job.model.arch, "dataset": ctx.study.data.dataset,
                                                 "model_id": job.model.id, "job_hash": job_hash})
     write_part(out, "training_curves", job.id, pd.DataFrame(trained.curves), job_hash)

@@ -55,15 +55,17 @@ def _schedule(optimizer: torch.optim.Optimizer, cfg: TrainingConfig, total_steps
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
-def _training_inputs(model: Classifier, x: torch.Tensor, y: torch.Tensor, cfg: TrainingConfig,
-                     generator: torch.Generator) -> torch.Tensor:
+def _training_inputs(model: Classifier, x: torch.Tensor, y: torch.Tensor, clean: torch.Tensor,
+                     cfg: TrainingConfig, generator: torch.Generator) -> torch.Tensor:
     """The batch the optimiser sees: (augmented) clean images, or adversarial examples made from them.
 
-    Adversarial examples are made in eval mode so the attack's forward passes do not move the
-    batch-norm statistics. Fast training is PGD with one step of 1.25 * eps from a random start.
+    ``clean`` (bool [B]) marks the images augmentation may touch: pre-generated adversarial
+    examples are left as they are (Park & So). Adversarial examples are made in eval mode so the
+    attack's forward passes do not move the batch-norm statistics. Fast training is PGD with one
+    step of 1.25 * eps from a random start.
     """
     if cfg.augment:
-        x = augment(x, generator)
+        x = torch.where(clean.view(-1, 1, 1, 1).to(x.device), augment(x, generator), x)
     if not cfg.adversarial:
         return x
     steps = cfg.steps if cfg.mode == "pgd" else 1
@@ -73,13 +75,16 @@ def _training_inputs(model: Classifier, x: torch.Tensor, y: torch.Tensor, cfg: T
     return x_adv
 
 
-def _train_epoch(model: Classifier, train: Split, cfg: TrainingConfig, optimizer: torch.optim.Optimizer,
-                 scheduler, generator: torch.Generator, device: torch.device, bar: tqdm) -> tuple[float, float]:
-    """One pass over ``train``; returns (accuracy, mean loss) on the inputs the optimiser saw."""
+def _train_epoch(model: Classifier, train: Split, clean: int, cfg: TrainingConfig,
+                 optimizer: torch.optim.Optimizer, scheduler, generator: torch.Generator, device: torch.device,
+                 bar: tqdm) -> tuple[float, float]:
+    """One pass over ``train``, whose first ``clean`` images are clean ones; returns (accuracy, mean
+    loss) on the inputs the optimiser saw."""
     model.train()
     correct, loss_sum = 0, 0.0
-    for x, y in train.batches(cfg.batch_size, device, generator):
-        x = _training_inputs(model, x.contiguous(memory_format=torch.channels_last), y, cfg, generator)
+    for x, y, index in train.indexed_batches(cfg.batch_size, device, generator):
+        x = x.contiguous(memory_format=torch.channels_last)
+        x = _training_inputs(model, x, y, index < clean, cfg, generator)
         logits = model(x)
         loss = F.cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
@@ -124,8 +129,10 @@ def _new_state(spec: ModelConfig, dataset: str, device: torch.device, steps: int
 
 def train_model(spec: ModelConfig, dataset: str, train: Split, test: Split, device: torch.device,
                 progress: bool = True, resume: Path | None = None, tag: str = "",
-                probes: dict[str, Callable[[Classifier], float]] | None = None) -> TrainedModel:
-    """Train ``spec`` on ``train``, evaluating clean accuracy on ``test`` after every epoch.
+                probes: dict[str, Callable[[Classifier], float]] | None = None,
+                extra: list[Split] | None = None) -> TrainedModel:
+    """Train ``spec`` on ``train`` plus the pre-generated adversarial examples in ``extra``,
+    evaluating clean accuracy on ``test`` after every epoch.
 
     ``probes`` name further accuracies measured on the weights after every epoch (adversarial
     test sets). With ``resume``, the state after every epoch is saved there, and a run whose saved
@@ -133,6 +140,7 @@ def train_model(spec: ModelConfig, dataset: str, train: Split, test: Split, devi
     """
     cfg = spec.training
     train, guard = _held_out(train, cfg)
+    clean, train = len(train), Split.join([train, *(extra or [])])
     state = _new_state(spec, dataset, device, cfg.epochs * math.ceil(len(train) / cfg.batch_size))
     if resume is not None:
         load_state(state, resume, tag)
@@ -142,8 +150,8 @@ def train_model(spec: ModelConfig, dataset: str, train: Split, test: Split, devi
         epoch = state.epoch + 1
         with tqdm(total=len(train), desc=f"{spec.id} epoch {epoch}/{cfg.epochs}", unit="img",
                   leave=False, disable=not progress) as bar:
-            stats = _train_epoch(state.model, train, cfg, state.optimizer, state.scheduler, state.generator,
-                                 device, bar)
+            stats = _train_epoch(state.model, train, clean, cfg, state.optimizer, state.scheduler,
+                                 state.generator, device, bar)
         state.model.eval()
         state.curves.append(_row(spec.id, epoch, "train", *stats))
         state.curves.append(_row(spec.id, epoch, "clean", clean_accuracy(state.model, test, EVAL_BATCH, device)))

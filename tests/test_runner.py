@@ -11,7 +11,7 @@ import torch
 
 from engine.cli import main
 from engine.config import load_study
-from engine.data import read_split
+from engine.data import load_split, read_split
 from engine.jobs import Job, expand
 from engine.results import read_table
 from engine.runner import run_study
@@ -50,7 +50,7 @@ def test_transfer_attacks_are_crafted_on_the_source_and_judged_on_the_target(smo
     accuracy = read_table(smoke_study, "robust_accuracy")
     transfer = accuracy[accuracy.source_model_id.notna()]
     assert set(transfer.source_model_id) == {"lenet5_standard"}
-    assert set(transfer.model_id) == {"lenet5_pgd_linf", "lenet5_robust_dataset"}
+    assert set(transfer.model_id) == {m.id for m in load_study(SMOKE).models} - {"lenet5_standard"}
     white_box = accuracy[(accuracy.model_id == "lenet5_pgd_linf") & accuracy.source_model_id.isna()]
     clean = white_box[white_box.eps == 0].accuracy.iloc[0]
     assert transfer[transfer.eps == 0].accuracy.iloc[0] == clean
@@ -62,6 +62,18 @@ def test_robust_dataset_model_trains_on_a_redrawn_set(smoke_study: Path) -> None
     assert models.loc["lenet5_robust_dataset", "train_samples"] == 1000
     preview = read_split(smoke_study / "robust_sets" / "lenet5_robust_dataset.safetensors", ())
     assert preview.images.shape == (100, 1, 28, 28) and preview.images.dtype == torch.uint8
+
+
+def test_pregenerated_sets_are_crafted_once_per_source_and_attack(smoke_study: Path) -> None:
+    models = read_table(smoke_study, "models").set_index("model_id")
+    assert models.loc["lenet5_pregenerated", "train_attacks"] == "fgsm+cw"
+    assert models.loc["lenet5_pregenerated", "train_samples"] == 2000 + 2 * 300
+    cached = sorted(p.name.split("-")[2] for p in (smoke_study / "cache").glob("pregenerated-*"))
+    assert cached == ["cw", "fgsm"]
+    fgsm = read_split(next((smoke_study / "cache").glob("pregenerated-*-fgsm-*")), ())
+    clean = load_split("fashion_mnist", "train").head(300)
+    change = (fgsm.images.float() - clean.images.float()).abs().amax(dim=(1, 2, 3)) / 255
+    assert torch.equal(fgsm.labels, clean.labels) and (change <= 0.2 + 1 / 255).all() and change.mean() > 0.15
 
 
 def test_dependencies_train_first_and_change_the_hash_of_what_builds_on_them() -> None:

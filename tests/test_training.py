@@ -76,3 +76,12 @@ def test_adversarial_training_beats_standard_on_its_threat_model(fmnist_train, f
     robust = train_model(small(mode, **kw), "fashion_mnist", train, test, CPU, progress=False).model
     x, y = test.tensors()
     assert pgd_accuracy(robust, x, y, 0.1) > pgd_accuracy(standard, x, y, 0.1) + 0.2
+
+
+def test_augmentation_leaves_pregenerated_examples_alone() -> None:
+    spec = small(augment=True).training
+    x = torch.rand(4, 1, 28, 28)
+    clean = torch.tensor([True, False, True, False])
+    out = training._training_inputs(None, x, torch.zeros(4, dtype=torch.long), clean, spec,
+                                    torch.Generator().manual_seed(0))
+    assert torch.equal(out[~clean], x[~clean]) and not torch.equal(out[clean], x[clean])
