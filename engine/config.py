@@ -62,7 +62,7 @@ class TrainingConfig:
     weight_decay: float = 0.0  # L2 penalty on the weights
     schedule: str = "constant"  # constant | cosine (per step, to zero)
     augment: bool = False  # Park & So's rotation ±20°, shift <= 6 px, erasing <= 30 %, on clean images
-    norm: str = ""  # pgd/fast: threat model, Linf | L2
+    norm: str = ""  # pgd/fast: threat model, Linf | L2 | L1
     eps: float = 0.0  # pgd/fast: training radius in pixel space
     steps: int = 0  # pgd: attack steps per training batch
     alpha: float = 0.0  # pgd/fast: absolute step; 0 = 2.5 * eps / steps (pgd), 1.25 * eps (fast)
@@ -95,8 +95,10 @@ class TrainingConfig:
             _require(self.robust_samples >= 0, f"{path}.robust_samples", "must be >= 0")
 
     def _validate_threat(self, path: str) -> None:
-        mode = self.mode
-        _require(self.norm in ("Linf", "L2"), f"{path}.norm", f"{mode} training takes Linf or L2, got {self.norm!r}")
+        from engine.attacks.norms import NORM_STEPS
+
+        mode, norms = self.mode, tuple(NORM_STEPS)
+        _require(self.norm in norms, f"{path}.norm", f"{mode} training takes one of {norms}, got {self.norm!r}")
         _check_eps(self.eps, self.norm, f"{path}.eps")
         _require(self.eps > 0, f"{path}.eps", f"{mode} training needs eps > 0")
         _require(mode != "pgd" or self.steps >= 1, f"{path}.steps", "pgd training needs steps >= 1")

@@ -85,3 +85,11 @@ def test_augmentation_leaves_pregenerated_examples_alone() -> None:
     out = training._training_inputs(None, x, torch.zeros(4, dtype=torch.long), clean, spec,
                                     torch.Generator().manual_seed(0))
     assert torch.equal(out[~clean], x[~clean]) and not torch.equal(out[clean], x[clean])
+
+
+@pytest.mark.parametrize("norm, eps", [("L2", 1.0), ("L1", 10.0)])
+def test_resnet_trains_adversarially_in_other_norms(fmnist_train, fmnist_test, norm: str, eps: float) -> None:
+    spec = ModelConfig("r", "resnet_small", TrainingConfig(mode="pgd", epochs=1, norm=norm, eps=eps, steps=2))
+    trained = train_model(spec, "fashion_mnist", fmnist_train.head(512), fmnist_test.head(100), CPU, progress=False)
+    assert trained.epochs == 1 and 0.1 < trained.clean_accuracy <= 1
+    assert not trained.model.training  # returned in eval mode, batch-norm statistics frozen
