@@ -3,8 +3,7 @@ PYTHON ?= python3
 PIP = $(PYTHON) -m pip
 TORCHATTACKS = torchattacks==3.5.1
 SYSTEM_PACKAGES = dataset-fashion-mnist chromium
-STUDY = configs/fashion_mnist.toml
-STUDY_DIR = precomputed/fashion_mnist
+STUDIES = fashion_mnist training_modes   # configs/NAME.toml -> precomputed/NAME
 
 .PHONY: app test install install-dev system-deps study lint
 
@@ -27,8 +26,8 @@ system-deps:          ## Debian packages: Fashion-MNIST and chromium (for the br
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi
 
-study: install        ## regenerate the shipped results (resumable)
-	$(PYTHON) -m engine run $(STUDY) --out $(STUDY_DIR)
+study: install        ## regenerate the shipped results (resumable: rerun after an interruption)
+	for name in $(STUDIES); do $(PYTHON) -m engine run configs/$$name.toml --out precomputed/$$name || exit 1; done
 
 lint:
 	$(PYTHON) -m ruff check .

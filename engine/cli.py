@@ -8,6 +8,8 @@ import sys
 
 from engine.config import ConfigError, load_study
 from engine.data import ROOT_ENV, DataNotFoundError
+from engine.results import SchemaError
+from engine.results.io import NotAStudyError
 
 log = logging.getLogger("engine")
 
@@ -22,8 +24,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
             state = "done" if is_done(job, study, args.out) else "todo"
             print(f"{state}  {job.kind:6s}  {job.id}")
         return 0
-    summary = run_study(study, args.out, args.data_root, args.device, progress=not args.quiet)
+    summary = run_study(study, args.out, args.data_root, args.device, not args.quiet, args.config)
     print(f"{study.name}: ran {len(summary.ran)} jobs, skipped {len(summary.skipped)} finished ones -> {args.out}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from engine.bench import BenchOptions, markdown, run_bench, write_report
+
+    attacks = tuple(name for name in args.attacks.split(",") if name)
+    options = BenchOptions(args.out, args.images, args.repeats, attacks, args.model, args.data_root, args.device,
+                           args.reference_images, args.memory_batch, args.training_images)
+    report = run_bench(options)
+    write_report(report, options.out)
+    print(markdown(report))
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from engine.summary import study_summary
+
+    print(study_summary(args.study), end="")
     return 0
 
 
@@ -46,6 +67,35 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="list the jobs and whether each is done; run nothing")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.set_defaults(handler=_cmd_run)
+
+    bench = commands.add_parser(
+        "bench", help="time our attacks against torchattacks' on one model and one batch",
+        description="Train (once, cached) or load a standard LeNet5 on Fashion-MNIST, run every attack setting of "
+                    "the bench table on the same test images, and write OUT/bench.json and OUT/bench.md: "
+                    "images/s, the forward+backward limit and efficiency, success rates, peak memory, and "
+                    "the time to generate 60,000 examples next to Park & So 2020.")
+    bench.add_argument("--out", required=True, help="directory for bench.json and bench.md")
+    bench.add_argument("--images", type=int, default=1000, help="test images attacked as one batch")
+    bench.add_argument("--repeats", type=int, default=3, help="timed runs per setting after a warm-up (median)")
+    bench.add_argument("--attacks", default="", help="comma-separated attack names to run (default: all)")
+    bench.add_argument("--model", default=None, help="checkpoint to attack (default: the cached standard LeNet5)")
+    bench.add_argument("--data-root", default=None,
+                       help=f"where datasets live (default: ${ROOT_ENV} or ~/.cache/robustness-atlas/data)")
+    bench.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
+    bench.add_argument("--reference-images", type=int, default=32,
+                       help="images for torchattacks' per-image loops (DeepFool, JSMA)")
+    bench.add_argument("--memory-batch", type=int, default=128,
+                       help="batch of the peak-memory measurement of deepfool and jsma; 0 skips it")
+    bench.add_argument("--training-images", type=int, default=10000,
+                       help="training images of the epoch-cost comparison of training modes; 0 skips it")
+    bench.set_defaults(handler=_cmd_bench)
+
+    summary = commands.add_parser(
+        "summary", help="print a Markdown summary of a study directory (models, accuracy per attack sweep)",
+        description="Print the models table and, for each attack sweep, a models x eps accuracy table, "
+                    "written from the study's parquet files (the README's shipped-study section).")
+    summary.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    summary.set_defaults(handler=_cmd_summary)
     return parser
 
 
@@ -61,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     except DataNotFoundError as error:
         print(f"data error: {error}", file=sys.stderr)
         return 3
+    except (NotAStudyError, SchemaError) as error:
+        print(f"results error: {error}", file=sys.stderr)
+        return 4
     except KeyboardInterrupt:
         print("interrupted: finished jobs are kept; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -142,7 +142,7 @@ class AttackConfig:
     name: str  # attack registry name, e.g. fgsm | pgd
     norm: str  # threat model: Linf | L2 | L1 | L0
     eps: float  # radius in pixel space; inf = unbounded, for minimal-perturbation attacks
-    steps: int = 1  # iterations (fgsm: 1)
+    steps: int = 0  # iterations; 0 = the attack's default (fgsm 1, pgd 10, deepfool 50, cw 100 per search step)
     alpha: float = 0.0  # absolute step; 0 = the attack's default (fgsm: eps, pgd: 2.5 * eps / steps)
     random_start: bool = False  # start from a uniform point of the eps-ball
     restarts: int = 1  # random restarts; the worst case per example is kept
@@ -151,6 +151,13 @@ class AttackConfig:
     def validate(self, path: str) -> None:
         self.validate_settings(path)
         _check_eps(self.eps, self.norm, f"{path}.eps", self.unbounded)
+
+    @property
+    def iterations(self) -> int:
+        """The steps the attack takes: the configured ones, or the attack's default."""
+        from engine.attacks import ATTACKS
+
+        return self.steps or ATTACKS[self.name].default_steps
 
     @property
     def unbounded(self) -> bool:
@@ -166,8 +173,8 @@ class AttackConfig:
         _require(self.name in ATTACKS, f"{path}.name", f"one of {sorted(ATTACKS)}, got {self.name!r}")
         spec = ATTACKS[self.name]
         _require(self.norm in spec.norms, f"{path}.norm", f"{self.name} takes {spec.norms}, got {self.norm!r}")
-        _require(self.steps >= 1, f"{path}.steps", "must be >= 1")
-        _require(self.steps == 1 or not spec.single_step, f"{path}.steps",
+        _require(self.steps >= 0, f"{path}.steps", "must be >= 0 (0 = the attack's default)")
+        _require(self.iterations == 1 or not spec.single_step, f"{path}.steps",
                  f"{self.name} takes exactly one step, got {self.steps}")
         _require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
         _require(self.restarts >= 1, f"{path}.restarts", "must be >= 1")
@@ -195,7 +202,7 @@ class AttackSweep(AttackConfig):
         restarts = f"-{self.restarts}restarts" if self.restarts > 1 else ""
         options = "".join(f"-{name}{value:g}" for name, value in sorted(self.options.items()))
         source = f"-from-{self.source}" if self.source else ""
-        return f"{self.name}-{self.norm}-{self.steps}steps{start}{restarts}{options}{source}"
+        return f"{self.name}-{self.norm}-{self.iterations}steps{start}{restarts}{options}{source}"
 
     def at(self, eps: float) -> AttackConfig:
         """The single attack of this sweep at radius ``eps``."""

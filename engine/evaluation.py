@@ -5,8 +5,9 @@ perturbation norms on what the attack returned, and refuses results that break t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -65,11 +66,17 @@ def clean_accuracy(model: nn.Module, split: Split, batch_size: int, device: torc
     return correct / len(split)
 
 
+class AdversarialBatch(NamedTuple):
+    x: torch.Tensor  # [B, C, H, W] clean inputs
+    x_adv: torch.Tensor  # [B, C, H, W] budget-checked adversarial inputs
+    y: torch.Tensor  # [B] labels
+    seconds: float  # time spent inside the attack
+    largest: float  # largest ||x_adv - x|| in the attack's norm
+
+
 def adversarial_batches(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int,
-                        device: torch.device, seed: int = 0
-                        ) -> Iterator[tuple[torch.Tensor, torch.Tensor, float, float]]:
-    """Per batch of ``split``: (budget-checked x_adv, y, seconds in the attack, largest ||x_adv - x||),
-    crafted on ``model``."""
+                        device: torch.device, seed: int = 0) -> Iterator[AdversarialBatch]:
+    """Attack ``split`` batch by batch on ``model``; every output is budget-checked."""
     model.eval()
     attack = make_attack(model, cfg, torch.Generator().manual_seed(seed))
     for x, y in split.batches(batch_size, device):
@@ -78,7 +85,18 @@ def adversarial_batches(model: nn.Module, split: Split, cfg: AttackConfig, batch
         seconds = time.perf_counter() - start
         if cfg.unbounded:
             x_adv = within_budget(x, x_adv, cfg)
-        yield x_adv, y, seconds, check_budget(x, x_adv, cfg)
+        yield AdversarialBatch(x, x_adv, y, seconds, check_budget(x, x_adv, cfg))
+
+
+def _judge(model: nn.Module, batches: Iterable[AdversarialBatch], cfg: AttackConfig, split: Split) -> AttackOutcome:
+    """Accuracy of ``model`` on the batches' adversarial inputs, each cut back to ``cfg.eps``."""
+    correct, largest, seconds = 0, 0.0, 0.0
+    for batch in batches:
+        x_adv = within_budget(batch.x, batch.x_adv, cfg) if cfg.unbounded else batch.x_adv
+        largest = max(largest, check_budget(batch.x, x_adv, cfg))
+        correct += (predict(model, x_adv) == batch.y).sum().item()
+        seconds += batch.seconds
+    return AttackOutcome(correct / len(split), len(split), largest, seconds)
 
 
 def evaluate_attack(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int,
@@ -87,20 +105,31 @@ def evaluate_attack(model: nn.Module, split: Split, cfg: AttackConfig, batch_siz
 
     With a ``source`` model the attack is crafted on it and only evaluated on ``model`` (transfer).
     """
+    return evaluate_sweep(model, split, [cfg], batch_size, device, seed, source)[0]
+
+
+def evaluate_sweep(model: nn.Module, split: Split, cfgs: list[AttackConfig], batch_size: int,
+                   device: torch.device, seed: int = 0, source: nn.Module | None = None) -> list[AttackOutcome]:
+    """``evaluate_attack`` for each config of a sweep (same attack, several eps).
+
+    A minimal-perturbation (unbounded) attack ignores eps while searching, so it runs once, at the
+    largest eps, and each eps keeps only the perturbations within it: every outcome then reports
+    the time of that one run.
+    """
     model.eval()
-    correct, largest, seconds = 0, 0.0, 0.0
-    for x_adv, y, spent, norm in adversarial_batches(source or model, split, cfg, batch_size, device, seed):
-        seconds += spent
-        largest = max(largest, norm)
-        correct += (predict(model, x_adv) == y).sum().item()
-    return AttackOutcome(correct / len(split), len(split), largest, seconds)
+    if not cfgs[0].unbounded:
+        return [_judge(model, adversarial_batches(source or model, split, cfg, batch_size, device, seed), cfg, split)
+                for cfg in cfgs]
+    widest = max(cfgs, key=lambda cfg: cfg.eps)
+    batches = list(adversarial_batches(source or model, split, widest, batch_size, device, seed))
+    return [_judge(model, batches, cfg, split) for cfg in cfgs]
 
 
 def craft(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int, device: torch.device,
           seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed adversarial test set: (x_adv [N, C, H, W], y [N]) crafted on ``model``."""
     batches = list(adversarial_batches(model, split, cfg, batch_size, device, seed))
-    return torch.cat([batch[0] for batch in batches]), torch.cat([batch[1] for batch in batches])
+    return torch.cat([batch.x_adv for batch in batches]), torch.cat([batch.y for batch in batches])
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:

@@ -18,7 +18,7 @@ from engine.checkpoints import load_checkpoint, save_checkpoint
 from engine.config import AttackConfig, ModelConfig, StudyConfig
 from engine.data import Split, load_split, read_split, save_split, to_uint8
 from engine.device import pick_device
-from engine.evaluation import accuracy, craft, evaluate_attack
+from engine.evaluation import accuracy, craft, evaluate_attack, evaluate_sweep
 from engine.jobs import Job, content_hash, expand, is_done, non_default
 from engine.models import Classifier, parameter_count
 from engine.results.io import write_json, write_part
@@ -55,9 +55,9 @@ def _model_row(spec: ModelConfig, ctx: _Context, trained: TrainedModel, checkpoi
     return {
         "model_id": spec.id, "dataset": ctx.study.data.dataset, "arch": spec.arch,
         "training_mode": cfg.mode, "train_norm": cfg.norm if adversarial else None,
-        "train_eps": cfg.eps if adversarial else 0.0,
+        "train_eps": cfg.eps if adversarial else None,
         "train_steps": {"pgd": cfg.steps, "fast": 1}.get(cfg.mode, 0),
-        "train_alpha": cfg.step_size if adversarial else 0.0,
+        "train_alpha": cfg.step_size if adversarial else None,
         "train_attacks": "+".join(cfg.train_attacks) or None, "augment": cfg.augment,
         "epochs": trained.epochs, "batch_size": cfg.batch_size, "optimizer": cfg.optimizer, "lr": cfg.lr,
         "train_samples": trained.train_samples, "parameters": parameter_count(trained.model),
@@ -167,15 +167,14 @@ def _run_attack(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
     evaluation = ctx.study.evaluation
     test = ctx.split("test").head(evaluation.samples)
     rows = []
-    for eps in job.sweep.eps:
-        cfg = job.sweep.at(eps)
-        outcome = evaluate_attack(model, test, cfg, evaluation.batch_size, ctx.device,
-                                  job.model.training.seed, source)
-        rows.append({"model_id": job.model.id, "attack": cfg.name, "norm": cfg.norm, "eps": eps,
-                     "steps": cfg.steps, "alpha": step_size(cfg), "restarts": cfg.restarts, "n": outcome.n,
-                     "accuracy": outcome.accuracy, "max_perturbation": outcome.max_perturbation,
+    cfgs = [job.sweep.at(eps) for eps in job.sweep.eps]
+    outcomes = evaluate_sweep(model, test, cfgs, evaluation.batch_size, ctx.device, job.model.training.seed, source)
+    for cfg, outcome in zip(cfgs, outcomes, strict=True):
+        rows.append({"model_id": job.model.id, "attack": cfg.name, "sweep": job.sweep.key, "norm": cfg.norm,
+                     "eps": cfg.eps, "steps": cfg.iterations, "alpha": step_size(cfg), "restarts": cfg.restarts,
+                     "n": outcome.n, "accuracy": outcome.accuracy, "max_perturbation": outcome.max_perturbation,
                      "source_model_id": job.sweep.source or None, "seconds": outcome.seconds})
-        log.info("%s eps=%g: accuracy %.4f", job.id, eps, outcome.accuracy)
+        log.info("%s eps=%g: accuracy %.4f", job.id, cfg.eps, outcome.accuracy)
     write_part(out, "robust_accuracy", job.id, pd.DataFrame(rows), job_hash)
 
 
@@ -186,12 +185,15 @@ class RunSummary:
 
 
 def run_study(study: StudyConfig, out: str | Path, data_root: str | None = None, device: str = "auto",
-              progress: bool = True) -> RunSummary:
-    """Run every unfinished job of ``study`` into directory ``out``; finished jobs are skipped."""
+              progress: bool = True, config_path: str | None = None) -> RunSummary:
+    """Run every unfinished job of ``study`` into directory ``out``; finished jobs are skipped.
+
+    ``config_path`` (the TOML file the study came from) is recorded in the manifest.
+    """
     out = Path(out)
     jobs = expand(study)
     ctx = _Context(study, data_root, pick_device(device))
-    manifest = build_manifest(study.to_dict(), str(ctx.device), [job.id for job in jobs])
+    manifest = build_manifest(study.to_dict(), str(ctx.device), [job.id for job in jobs]) | {"config_path": config_path}
     write_json(out / "manifest.json", manifest)
     ran, skipped = [], []
     for job in tqdm(jobs, desc=study.name, unit="job", disable=not progress):

@@ -32,7 +32,7 @@ def edit(change) -> dict:
     (lambda d: d["attacks"][0].update(eps=[float("inf")]), "attacks[0].eps[0]"),
     (lambda d: d["attacks"][0].update(eps=[]), "attacks[0].eps"),
     (lambda d: d["attacks"][0].update(steps=5), "attacks[0].steps"),
-    (lambda d: d["attacks"][1].update(steps=0), "attacks[1].steps"),
+    (lambda d: d["attacks"][1].update(steps=-1), "attacks[1].steps"),
     (lambda d: d["attacks"][0].update(options={"kappa": 1.0}), "attacks[0].options"),
     (lambda d: d["attacks"][0].update(eps="0.1"), "attacks[0].eps"),
     (lambda d: d["attacks"].append(dict(d["attacks"][0])), "attacks"),

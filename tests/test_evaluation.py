@@ -4,7 +4,14 @@ import pytest
 import torch
 
 from engine.config import AttackConfig
-from engine.evaluation import BudgetError, check_budget, clean_accuracy, evaluate_attack, within_budget
+from engine.evaluation import (
+    BudgetError,
+    check_budget,
+    clean_accuracy,
+    evaluate_attack,
+    evaluate_sweep,
+    within_budget,
+)
 
 
 def test_check_budget_rejects_what_the_attack_should_not_return() -> None:
@@ -35,3 +42,18 @@ def test_engine_judges_accuracy_itself(lenet, fmnist_test) -> None:
                              torch.device("cpu"))
     assert at_zero.accuracy == pytest.approx(clean) and at_zero.n == 300
     assert strong.accuracy < 0.2 * clean and strong.max_perturbation <= 0.2 + 1e-5
+
+
+@pytest.mark.integration
+def test_a_minimal_perturbation_sweep_runs_once_and_matches_separate_runs(lenet, fmnist_test, monkeypatch) -> None:
+    from engine import evaluation
+
+    split, cpu = fmnist_test.head(64), torch.device("cpu")
+    cfgs = [AttackConfig("deepfool", "L2", eps, steps=30) for eps in (0.25, 0.5, 1.0, math.inf)]
+    separate = [evaluate_attack(lenet, split, cfg, 64, cpu).accuracy for cfg in cfgs]
+    calls = []
+    real = evaluation.make_attack
+    monkeypatch.setattr(evaluation, "make_attack", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    outcomes = evaluate_sweep(lenet, split, cfgs, 64, cpu)
+    assert [o.accuracy for o in outcomes] == separate and len(calls) == 1 and calls[0].eps == math.inf
+    assert separate == sorted(separate, reverse=True) and separate[-1] == 0.0

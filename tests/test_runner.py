@@ -140,3 +140,18 @@ def test_cli_dry_run_lists_jobs(smoke_study: Path, capsys: pytest.CaptureFixture
     assert main(["run", str(SMOKE), "--out", str(smoke_study), "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(expand(load_study(SMOKE))) and all(line.startswith("done") for line in lines)
+
+
+def test_summary_tables_come_from_the_files(smoke_study: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["summary", str(smoke_study)]) == 0
+    text = capsys.readouterr().out
+    models = read_table(smoke_study, "models")
+    for row in models.itertuples():
+        assert f"| {row.model_id} | {row.training_mode} |" in text and f"{row.clean_accuracy:.4f}" in text
+    assert "**pgd Linf (5 steps, transferred from lenet5_standard, 200 test images)**" in text
+    assert text.count("| model | eps 0 |") == len(load_study(SMOKE).attacks)
+
+
+def test_summary_of_a_directory_without_a_study(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["summary", str(tmp_path)]) == 4
+    assert "not a study directory" in capsys.readouterr().err

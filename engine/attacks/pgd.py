@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.attacks.norms import NORM_STEPS, LinfStep, L2Step
+from engine.attacks.norms import NORM_STEPS, NormStep
 
 
 def madry_alpha(eps: float, steps: int) -> float:
@@ -23,6 +23,7 @@ def _to_box(x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
     return (x + delta).clamp_(0, 1) - x
 
 
+@torch.enable_grad()  # attacks need input gradients even when called under no_grad
 def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """d(sum of cross-entropy)/dx for a batch x [N, C, H, W] with labels y [N]."""
     x = x.detach().requires_grad_(True)
@@ -30,13 +31,14 @@ def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch
     return torch.autograd.grad(loss, x)[0]
 
 
-def _one_run(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: LinfStep | L2Step, eps: float,
+def _one_run(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: NormStep, eps: float,
              alpha: float, steps: int, random_start: bool, generator: torch.Generator | None) -> torch.Tensor:
     delta = step.random_init(x, eps, generator) if random_start else torch.zeros_like(x)
     delta = _to_box(x, delta)
     for _ in range(steps):
-        grad = _input_gradient(model, x + delta, y)
-        delta = _to_box(x, step.project(delta + alpha * step.ascent_direction(grad), eps))
+        x_adv = x + delta
+        direction = step.ascent_direction(_input_gradient(model, x_adv, y), x_adv)
+        delta = _to_box(x, step.project(delta + alpha * direction, eps, x))
     return x + delta
 
 

@@ -61,6 +61,19 @@ def part_job_hash(path: Path) -> str | None:
     return metadata.get(JOB_KEY, b"").decode()
 
 
+class NotAStudyError(FileNotFoundError):
+    """A directory holds no study (no manifest.json)."""
+
+
+def require_study(study: str | os.PathLike[str]) -> Path:
+    """``study`` as a Path; ``NotAStudyError`` unless it holds a manifest.json."""
+    path = Path(study)
+    if not (path / "manifest.json").is_file():
+        raise NotAStudyError(f"{path} is not a study directory (no manifest.json); "
+                             f"create one with: python -m engine run CONFIG --out {path}")
+    return path
+
+
 def read_table(study: str | os.PathLike[str], table: str) -> pd.DataFrame:
     """All parts of ``table`` in ``study`` as one DataFrame (empty with the schema's columns if none).
 

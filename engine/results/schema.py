@@ -17,7 +17,7 @@ TABLES: dict[str, pa.Schema] = {
         ("arch", pa.string()),
         ("training_mode", pa.string()),  # standard | pgd
         ("train_norm", pa.string()),  # null for standard training
-        ("train_eps", pa.float64()),
+        ("train_eps", pa.float64()),  # null for non-adversarial training
         ("train_steps", pa.int64()),
         ("train_alpha", pa.float64()),
         ("train_attacks", pa.string()),  # pre-generated attacks, e.g. fgsm+jsma+cw; null if none
@@ -36,6 +36,7 @@ TABLES: dict[str, pa.Schema] = {
     "robust_accuracy": pa.schema([
         ("model_id", pa.string()),
         ("attack", pa.string()),
+        ("sweep", pa.string()),  # the attack's full setting, e.g. pgd-Linf-20steps-rs (random start)
         ("norm", pa.string()),
         ("eps", pa.float64()),
         ("steps", pa.int64()),

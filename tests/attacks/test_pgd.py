@@ -78,7 +78,7 @@ def test_random_start_is_inside_the_ball(norm: str) -> None:
 
 @pytest.mark.parametrize("cfg, message", [
     (AttackConfig("pgd", "Linf", -0.1, steps=5), "eps"),
-    (AttackConfig("pgd", "Linf", 0.1, steps=0), "steps"),
+    (AttackConfig("pgd", "Linf", 0.1, steps=-1), "steps"),
     (AttackConfig("pgd", "L5", 0.1, steps=5), "norm"),
     (AttackConfig("fgsm", "Linf", 0.1, steps=3), "steps"),
     (AttackConfig("pgd", "Linf", float("inf"), steps=5), "eps"),

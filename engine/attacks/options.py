@@ -1,0 +1,27 @@
+"""Settings of the minimal-perturbation attacks: their options merged with the registry defaults,
+and a refusal of the projected-gradient settings they have no use for.
+"""
+
+from __future__ import annotations
+
+from engine.config import AttackConfig
+
+
+def merged_options(cfg: AttackConfig, defaults: dict[str, float]) -> dict[str, float]:
+    """The attack's default options overridden by those ``cfg`` sets."""
+    return {**defaults, **cfg.options}
+
+
+def whole_number(options: dict[str, float], name: str) -> int:
+    """Option ``name`` as an int; ``ValueError`` unless it is a whole number."""
+    value = options[name]
+    if value != int(value):
+        raise ValueError(f"option {name} must be a whole number, got {value}")
+    return int(value)
+
+
+def reject_gradient_settings(cfg: AttackConfig, step_option: str) -> None:
+    """``ValueError`` if ``cfg`` sets alpha, random_start or restarts, which the attack would ignore."""
+    if cfg.alpha or cfg.random_start or cfg.restarts != 1:
+        raise ValueError(f"{cfg.name} takes no alpha, random_start or restarts (its own settings are options, "
+                         f"e.g. options.{step_option}); got {cfg.alpha}, {cfg.random_start}, {cfg.restarts}")

@@ -1,0 +1,142 @@
+"""The L1 threat model: exact projections (checked against scipy's SLSQP), sparse steps, uniform
+random starts, and FGSM / PGD in L1 on a small LeNet5 trained on real Fashion-MNIST.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import minimize
+
+from engine.attacks import make_attack
+from engine.attacks.norms import L1Step, perturbation_norm, project_l1_ball, project_l1_box, sparse_sign
+from engine.config import AttackConfig
+from engine.evaluation import predict
+
+UNBOUNDED = 1e6  # a box so wide the reference solves the plain ball problem
+
+
+def reference_projection(v: np.ndarray, eps: float, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """argmin ||d - v||^2 s.t. ||d||_1 <= eps, lower <= d <= upper, by SLSQP on d = p - n with p, n >= 0."""
+    n = len(v)
+
+    def residual(z: np.ndarray) -> np.ndarray:
+        return z[:n] - z[n:] - v
+
+    budget = {"type": "ineq", "fun": lambda z: eps - z.sum(), "jac": lambda z: -np.ones(2 * n)}
+    result = minimize(lambda z: 0.5 * residual(z) @ residual(z), np.zeros(2 * n),
+                      jac=lambda z: np.concatenate([residual(z), -residual(z)]),
+                      bounds=[(0, u) for u in upper] + [(0, -lo) for lo in lower], constraints=[budget],
+                      method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
+    return result.x[:n] - result.x[n:]
+
+
+def small_problem(seed: int) -> tuple[np.ndarray, float, np.ndarray]:
+    """A 3-6 dimensional vector, a radius and a pixel point x with some pixels at 0 or 1."""
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(3, 7))
+    v = rng.normal(size=d) * rng.choice([0.3, 1.0, 3.0])
+    x = rng.uniform(size=d)
+    x[rng.random(d) < 0.3] = rng.choice([0.0, 1.0])
+    return v, float(rng.uniform(0, 3)), x
+
+
+def _row(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(array)[None]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_ball_projection_is_exact(seed: int) -> None:
+    v, eps, _ = small_problem(seed)
+    ours = project_l1_ball(_row(v), eps)[0].numpy()
+    wide = np.full(len(v), UNBOUNDED)
+    np.testing.assert_allclose(ours, reference_projection(v, eps, -wide, wide), atol=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_box_projection_is_exact(seed: int) -> None:
+    v, eps, x = small_problem(seed)
+    ours = project_l1_box(_row(v), eps, _row(-x), _row(1 - x))[0].numpy()
+    np.testing.assert_allclose(ours, reference_projection(v, eps, -x, 1 - x), atol=1e-7)
+
+
+def test_feasible_points_are_left_alone() -> None:
+    v = torch.tensor([[0.2, -0.1, 0.0, 0.3]], dtype=torch.float64)
+    assert torch.equal(project_l1_ball(v, 1.0), v)
+    assert torch.equal(project_l1_box(v, 1.0, torch.full_like(v, -0.5), torch.full_like(v, 0.5)), v)
+    assert torch.equal(project_l1_ball(v, 0.0), torch.zeros_like(v))
+
+
+@pytest.fixture(scope="module")
+def batch(fmnist_test) -> tuple[torch.Tensor, torch.Tensor]:
+    return fmnist_test.head(200).tensors()
+
+
+def test_box_projection_on_images(batch) -> None:
+    """Idempotent, inside both sets, and never farther from v than ball projection then clamping."""
+    x = batch[0][:32]
+    v = 0.3 * torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    once = project_l1_box(v, 10.0, -x, 1 - x)
+    assert torch.allclose(project_l1_box(once, 10.0, -x, 1 - x), once, atol=1e-6)
+    assert (perturbation_norm(once, "L1") <= 10.0 + 1e-5).all()
+    assert (x + once).min() >= -1e-6 and (x + once).max() <= 1 + 1e-6
+    clamped = (x + project_l1_ball(v, 10.0)).clamp(0, 1) - x
+    ours, naive = (v - once).flatten(1).norm(dim=1), (v - clamped).flatten(1).norm(dim=1)
+    assert (ours <= naive + 1e-5).all() and (ours < naive - 1e-3).any()
+
+
+def test_sparse_sign_keeps_the_top_percent() -> None:
+    grad = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    direction = sparse_sign(grad).flatten(1)
+    assert torch.allclose(direction.abs().sum(dim=1), torch.ones(4))
+    assert ((direction != 0).sum(dim=1) == round(784 * 0.01)).all()
+    top = grad.flatten(1).abs().topk(8, dim=1).indices
+    assert torch.equal(direction.gather(1, top).sign(), grad.flatten(1).gather(1, top).sign())
+
+
+def test_ascent_direction_skips_blocked_pixels() -> None:
+    """At a pixel of 0 the direction never goes down, at 1 never up, and it still has unit L1 norm."""
+    generator = torch.Generator().manual_seed(2)
+    x_adv = torch.randint(0, 2, (8, 1, 28, 28), generator=generator).float()
+    grad = torch.randn(x_adv.shape, generator=generator)
+    direction = L1Step().ascent_direction(grad, x_adv)
+    assert not ((x_adv == 0) & (direction < 0)).any() and not ((x_adv == 1) & (direction > 0)).any()
+    assert torch.allclose(direction.flatten(1).abs().sum(dim=1), torch.ones(8))
+
+
+def test_random_start_is_uniform_in_the_ball() -> None:
+    """In two dimensions, uniform on the L1 ball of radius 1 gives P(|d_1| <= 1/2) = 3/4 and P(||d||_1 <= r) = r^2."""
+    delta = L1Step().random_init(torch.zeros(40000, 1, 1, 2), 1.0, torch.Generator().manual_seed(0)).flatten(1)
+    norms = delta.abs().sum(dim=1)
+    assert norms.max() <= 1 + 1e-6
+    # tolerance: 4.5 standard errors; a Gaussian direction would give 0.768
+    assert abs((delta[:, 0].abs() <= 0.5).float().mean() - 0.75) < 0.01
+    assert abs((norms <= 0.5).float().mean() - 0.25) < 0.01
+
+
+def attack(model: torch.nn.Module, name: str, eps: float, steps: int = 1) -> callable:
+    cfg = AttackConfig(name, "L1", eps, steps=steps, random_start=name == "pgd")
+    return make_attack(model, cfg, torch.Generator().manual_seed(0))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name, eps", [(n, e) for n in ("fgsm", "pgd") for e in (0.0, 2.0, 10.0)])
+def test_budget_box_and_accuracy(lenet, batch, name: str, eps: float) -> None:
+    x, y = batch
+    x_adv = attack(lenet, name, eps, steps=20 if name == "pgd" else 1)(x, y)
+    assert x_adv.shape == x.shape and x_adv.min() >= 0 and x_adv.max() <= 1
+    assert perturbation_norm(x_adv - x, "L1").max() <= eps + 1e-5
+    assert (predict(lenet, x_adv) == y).float().mean() <= (predict(lenet, x) == y).float().mean()
+    if eps == 0:
+        assert torch.equal(x_adv, x)
+
+
+@pytest.mark.integration
+def test_pgd_is_strong(lenet, batch) -> None:
+    """At eps = 10 (Tramèr & Boneh's MNIST radius) PGD beats FGSM and more than halves accuracy."""
+    x, y = batch
+    clean = (predict(lenet, x) == y).float().mean()
+    fgsm = (predict(lenet, attack(lenet, "fgsm", 10.0)(x, y)) == y).float().mean()
+    pgd = (predict(lenet, attack(lenet, "pgd", 10.0, steps=30)(x, y)) == y).float().mean()
+    assert pgd < fgsm and pgd < 0.5 * clean

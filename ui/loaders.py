@@ -1,0 +1,53 @@
+"""Cached readers of a study directory's manifest and tables.
+
+Each cache entry is keyed by the study directory and a signature of the files read (name,
+modification time, size), so a regenerated or growing study is read again while an unchanged one
+is served from the cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from engine.results import read_table
+from engine.results.io import read_json
+
+MANIFEST = "manifest.json"
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def file_signature(paths: list[Path]) -> Signature:
+    """(name, mtime in ns, size) of each existing file in ``paths``, in name order."""
+    stats = [(path.name, path.stat()) for path in sorted(paths) if path.is_file()]
+    return tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
+
+
+def table_signature(study_dir: Path, table: str) -> Signature:
+    """Signature of the part files of ``table`` (hidden temp files excluded, as the reader does)."""
+    folder = study_dir / table
+    return file_signature(list(folder.glob("[!.]*.parquet")) if folder.is_dir() else [])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_manifest(study_dir: str, signature: Signature) -> dict[str, Any]:
+    return read_json(Path(study_dir) / MANIFEST)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_table(study_dir: str, table: str, signature: Signature) -> pd.DataFrame:
+    return read_table(study_dir, table)
+
+
+def load_manifest(study_dir: Path) -> dict[str, Any]:
+    """The study's manifest.json; raises ``OSError`` or ``ValueError`` when absent or not JSON."""
+    path = study_dir / MANIFEST
+    return _cached_manifest(str(study_dir), file_signature([path]))
+
+
+def load_table(study_dir: Path, table: str) -> pd.DataFrame:
+    """All parts of ``table`` as one DataFrame; raises ``engine.results.SchemaError`` on a mismatch."""
+    return _cached_table(str(study_dir), table, table_signature(study_dir, table))
