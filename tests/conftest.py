@@ -41,3 +41,10 @@ def smoke_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("smoke")
     run_study(load_study(REPO / "configs" / "smoke.toml"), out, progress=False)
     return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> None:
+    """One torch thread: the tests' batches are small, and on a two-core machine that also runs the
+    app server of the browser tests, two threads per process were measured up to ten times slower."""
+    torch.set_num_threads(1)

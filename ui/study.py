@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.results import TABLES, SchemaError
+from engine.results.manifest import in_config_order
 from ui.loaders import MANIFEST, load_manifest, load_table
 from ui.sidebar import RESULTS_KEY, default_results_dir, resolve
 
@@ -49,14 +50,6 @@ class Study:
         return [name for name, table in self.tables.items() if table.empty]
 
 
-def _in_config_order(models: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
-    """``models`` sorted as the study config lists them (unknown ids last), so plots follow the config."""
-    ids = [spec.get("id") for spec in manifest.get("config", {}).get("models", [])]
-    rank = {model_id: index for index, model_id in enumerate(ids)}
-    order = models["model_id"].map(lambda model_id: rank.get(model_id, len(rank)))
-    return models.assign(_rank=order).sort_values(["_rank", "model_id"], kind="stable").drop(columns="_rank")
-
-
 def _read_manifest(study_dir: Path) -> dict[str, Any]:
     hint = RUN_HINT.format(dir=study_dir)
     if not study_dir.is_dir():
@@ -92,7 +85,7 @@ def load_study(study_dir: Path) -> Study:
     """The study in ``study_dir``; raises ``StudyError`` with an explanation when it cannot be shown."""
     manifest = _read_manifest(study_dir)
     tables = _read_tables(study_dir)
-    tables["models"] = _in_config_order(tables["models"], manifest)
+    tables["models"] = in_config_order(tables["models"], manifest)
     return Study(study_dir, manifest, tables)
 
 

@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import engine
 from engine.results.schema import SCHEMA_VERSION
 
@@ -46,3 +48,11 @@ def build_manifest(study: dict[str, Any], device: str, jobs: list[str]) -> dict[
         "seeds": sorted({m["training"]["seed"] for m in study["models"]}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def in_config_order(models: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
+    """``models`` rows sorted as the study config lists them (ids it does not list last, by id)."""
+    ids = [spec.get("id") for spec in manifest.get("config", {}).get("models", [])]
+    rank = {model_id: index for index, model_id in enumerate(ids)}
+    order = models["model_id"].map(lambda model_id: rank.get(model_id, len(rank)))
+    return models.assign(_rank=order).sort_values(["_rank", "model_id"], kind="stable").drop(columns="_rank")

@@ -9,31 +9,19 @@ import torch
 
 from engine.attacks import make_attack
 from engine.attacks.cw import CWSettings, cw_l2, signed_margin
-from engine.config import AttackConfig, ModelConfig, TrainingConfig
+from engine.config import AttackConfig
 from engine.data import load_split
 from engine.evaluation import evaluate_attack
-from engine.training import train_model
 
 pytestmark = pytest.mark.integration
 
 FAST = CWSettings(steps=30, search_steps=5, initial_const=1e-2, lr=0.1)  # few iterations need a larger step
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Two torch threads on a busy two-core machine run these small batches ten times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def model() -> torch.nn.Module:
-    train, test = load_split("fashion_mnist", "train"), load_split("fashion_mnist", "test")
-    spec = ModelConfig("cw-test", "lenet5", TrainingConfig(epochs=2))
-    return train_model(spec, "fashion_mnist", train.head(5000), test.head(200), torch.device("cpu"),
-                       progress=False).model.eval()
+def model(lenet) -> torch.nn.Module:
+    """The session\'s small LeNet5 (conftest.py)."""
+    return lenet
 
 
 @pytest.fixture(scope="module")

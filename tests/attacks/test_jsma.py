@@ -11,11 +11,10 @@ from torch import nn
 from engine.attacks import make_attack
 from engine.attacks.jsma import JSMASettings, best_pairs, jsma
 from engine.attacks.norms import perturbation_norm
-from engine.config import AttackConfig, ModelConfig, TrainingConfig
+from engine.config import AttackConfig
 from engine.data import load_split
 from engine.evaluation import evaluate_attack
 from engine.models import create_model
-from engine.training import train_model
 
 FEATURES = 28 * 28
 
@@ -49,21 +48,10 @@ def test_pair_search_reports_no_pair_when_none_qualifies():
     assert not best_pairs(u, v)[2].any()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Two torch threads on a busy two-core machine run these small batches ten times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def model() -> nn.Module:
-    train, test = load_split("fashion_mnist", "train"), load_split("fashion_mnist", "test")
-    spec = ModelConfig("jsma-test", "lenet5", TrainingConfig(epochs=2))
-    return train_model(spec, "fashion_mnist", train.head(5000), test.head(200), torch.device("cpu"),
-                       progress=False).model.eval()
+def model(lenet) -> nn.Module:
+    """The session\'s small LeNet5 (conftest.py)."""
+    return lenet
 
 
 @pytest.fixture(scope="module")
