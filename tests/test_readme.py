@@ -15,3 +15,8 @@ def block(text: str, name: str) -> str:
 def test_shipped_study_section_is_the_summary_of_precomputed() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert block(readme, "shipped-study") == study_summary(REPO / "precomputed" / "fashion_mnist")
+
+
+def test_bench_section_is_the_committed_bench_output() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert block(readme, "bench") == (REPO / "benchmarks" / "bench.md").read_text(encoding="utf-8")
