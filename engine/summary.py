@@ -25,7 +25,8 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 
 def _models_table(models: pd.DataFrame) -> str:
-    table = models[list(MODEL_COLUMNS)].rename(columns=MODEL_COLUMNS).fillna("")
+    table = models[list(MODEL_COLUMNS)].rename(columns=MODEL_COLUMNS).astype(object)
+    table = table.where(table.notna(), "")
     table["clean accuracy"] = table["clean accuracy"].map("{:.4f}".format)
     table["train s"] = table["train s"].map("{:.0f}".format)
     return _markdown(table)

@@ -83,7 +83,8 @@ def test_confidence_widens_the_margin(model, images, attacked):
     assert both.float().mean() >= 0.8
     assert (wide_margin[both] >= 5.0 - 1e-3).all()
     assert (plain_margin[both] < 2.0).all()
-    assert (_l2(confident, x[correct])[both] > _l2(attacked, x)[correct][both]).all()
+    # C&W approximates minimal perturbations, so a wider margin costs more L2 on average, not per example
+    assert _l2(confident, x[correct])[both].mean() > 1.5 * _l2(attacked, x)[correct][both].mean()
 
 
 def test_targeted_lands_on_the_target(model, images):
