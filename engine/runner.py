@@ -83,9 +83,10 @@ def _epoch_probes(spec: ModelConfig, ctx: _Context, out: Path) -> dict[str, Prob
     for sweep in settings.attacks:
         if sweep.source and spec.id in ctx.study.epoch_sources:
             continue
+        source = _load_frozen(out, sweep.source, ctx.device) if sweep.source else None
         for cfg in (sweep.at(eps) for eps in sweep.eps):
-            if sweep.source:
-                x_adv, y = craft(_load_frozen(out, sweep.source, ctx.device), test, cfg, batch, ctx.device, seed)
+            if source is not None:
+                x_adv, y = craft(source, test, cfg, batch, ctx.device, seed)
                 probes[_probe_name(cfg, sweep.source)] = lambda model, x_adv=x_adv, y=y: accuracy(model, x_adv, y)
             else:
                 probes[_probe_name(cfg, "")] = lambda model, cfg=cfg: evaluate_attack(
@@ -102,18 +103,22 @@ def _cached_split(path: Path, classes: tuple[str, ...], build: Callable[[], Spli
     return split
 
 
-def _training_split(spec: ModelConfig, ctx: _Context, out: Path, job_hash: str) -> Split:
-    """The training set: the dataset's, or for robust_dataset the one re-drawn through the source model."""
+def _training_split(spec: ModelConfig, ctx: _Context, out: Path) -> Split:
+    """The training set: the dataset's, or for robust_dataset the one re-drawn through the source model
+    (cached under a hash of the source and the construction's settings)."""
     train, cfg = ctx.split("train"), spec.training
     if cfg.mode != "robust_dataset":
         return train
+    key = content_hash({"source": Job(ctx.study.model(cfg.source)).hash(ctx.study), "seed": cfg.seed,
+                        "steps": cfg.robust_steps, "alpha": cfg.robust_alpha, "init": cfg.robust_init,
+                        "samples": cfg.robust_samples})
 
     def build() -> Split:
         source = _load_frozen(out, cfg.source, ctx.device)
         return robust_split(source, train.head(cfg.robust_samples), cfg.robust_steps, cfg.robust_alpha,
                             cfg.robust_init, cfg.seed, ctx.study.evaluation.batch_size, ctx.device)
 
-    robust = _cached_split(out / "cache" / f"robust-{spec.id}-{job_hash}.safetensors", train.classes, build)
+    robust = _cached_split(out / "cache" / f"robust-{cfg.source}-{key}.safetensors", train.classes, build)
     save_split(out / "robust_sets" / f"{spec.id}.safetensors", robust.head(ROBUST_PREVIEW))
     return robust
 
@@ -144,7 +149,7 @@ def _pregenerated_sets(spec: ModelConfig, ctx: _Context, out: Path) -> list[Spli
 def _run_train(job: Job, ctx: _Context, out: Path, job_hash: str, progress: bool) -> None:
     checkpoint = checkpoint_path(out, job.model.id)
     resume = checkpoint.with_suffix(".resume.safetensors")
-    train = _training_split(job.model, ctx, out, job_hash)
+    train = _training_split(job.model, ctx, out)
     trained = train_model(job.model, ctx.study.data.dataset, train, ctx.split("test"), ctx.device, progress,
                           resume, job_hash, _epoch_probes(job.model, ctx, out), _pregenerated_sets(job.model, ctx, out))
     save_checkpoint(trained.model, checkpoint, {"arch": job.model.arch, "dataset": ctx.study.data.dataset,

@@ -20,3 +20,8 @@ def test_shipped_study_section_is_the_summary_of_precomputed() -> None:
 def test_bench_section_is_the_committed_bench_output() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert block(readme, "bench") == (REPO / "benchmarks" / "bench.md").read_text(encoding="utf-8")
+
+
+def test_training_modes_section_is_the_summary_of_precomputed() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert block(readme, "training-modes") == study_summary(REPO / "precomputed" / "training_modes")
