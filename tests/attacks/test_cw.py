@@ -20,7 +20,7 @@ FAST = CWSettings(steps=30, search_steps=5, initial_const=1e-2, lr=0.1)  # few i
 
 @pytest.fixture(scope="module")
 def model(lenet) -> torch.nn.Module:
-    """The session\'s small LeNet5 (conftest.py)."""
+    """The session's small LeNet5 (conftest.py)."""
     return lenet
 
 

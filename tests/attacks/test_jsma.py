@@ -50,7 +50,7 @@ def test_pair_search_reports_no_pair_when_none_qualifies():
 
 @pytest.fixture(scope="module")
 def model(lenet) -> nn.Module:
-    """The session\'s small LeNet5 (conftest.py)."""
+    """The session's small LeNet5 (conftest.py)."""
     return lenet
 
 
