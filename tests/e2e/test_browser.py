@@ -82,7 +82,7 @@ def app_url(smoke_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing: install Debian's chromium package")
+        pytest.fail(f"{CHROMIUM} missing: install Debian's chromium package (make system-deps)")
     with playwright.sync_playwright() as driver:
         chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
