@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -27,16 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 import torchattacks
 from torch import nn
 
 from engine.attacks import ATTACKS, make_attack, step_size
 from engine.attacks.options import merged_options
+from engine.attacks.pgd import input_gradient
 from engine.attacks.torchattacks_wrappers import class_count, draw_seed, make_apgd, make_autoattack, preserved_state
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from engine.config import AttackConfig, ConfigError, ModelConfig, TrainingConfig
-from engine.data import load_split
+from engine.data import cache_root, load_split
 from engine.device import pick_device
 from engine.evaluation import BudgetError, check_budget, predict
 from engine.models import create_model
@@ -213,14 +212,9 @@ def median_seconds(run: Callable[[], object], repeats: int, device: torch.device
     return statistics.median(times)
 
 
-def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    x = x.detach().requires_grad_(True)
-    return torch.autograd.grad(F.cross_entropy(model(x), y, reduction="sum"), x)[0]
-
-
 def gradient_seconds(model: nn.Module, x: torch.Tensor, y: torch.Tensor, repeats: int) -> float:
     """Median time of one input-gradient forward+backward of ``model`` on the batch x [N, C, H, W]."""
-    run = partial(_input_gradient, model, x, y)
+    run = partial(input_gradient, model, x, y)
     run()
     return median_seconds(run, max(repeats, 5), x.device)
 
@@ -449,8 +443,7 @@ class BenchOptions:
 
 
 def cached_model_path() -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "robustness-atlas" / "models" / "bench_lenet5_fashion_mnist.safetensors"
+    return cache_root() / "models" / "bench_lenet5_fashion_mnist.safetensors"
 
 
 def _train_bench_model(path: Path, data_root: str | None, device: torch.device) -> None:

@@ -124,8 +124,12 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
         return Path(root).expanduser()
     if os.environ.get(ROOT_ENV):
         return Path(os.environ[ROOT_ENV]).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "robustness-atlas" / "data"
+    return cache_root() / "data"
+
+
+def cache_root() -> Path:
+    """The user cache of the project: ``$XDG_CACHE_HOME/robustness-atlas`` (default ``~/.cache/...``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "robustness-atlas"
 
 
 def read_idx(path: Path) -> np.ndarray:

@@ -24,7 +24,7 @@ def _to_box(x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
 
 
 @torch.enable_grad()  # attacks need input gradients even when called under no_grad
-def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """d(sum of cross-entropy)/dx for a batch x [N, C, H, W] with labels y [N]."""
     x = x.detach().requires_grad_(True)
     loss = F.cross_entropy(model(x), y, reduction="sum")
@@ -37,7 +37,7 @@ def _one_run(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: NormStep,
     delta = _to_box(x, delta)
     for _ in range(steps):
         x_adv = x + delta
-        direction = step.ascent_direction(_input_gradient(model, x_adv, y), x_adv)
+        direction = step.ascent_direction(input_gradient(model, x_adv, y), x_adv)
         delta = _to_box(x, step.project(delta + alpha * direction, eps, x))
     return x + delta
 
