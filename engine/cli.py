@@ -48,6 +48,16 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from engine.analysis.sanity import report, study_checks
+
+    checks = study_checks(args.study, args.tolerance)
+    print(report(checks), end="")
+    failed = int((~checks.passed).sum())
+    print(f"{len(checks) - failed} of {len(checks)} comparisons passed" + (f", {failed} failed" if failed else ""))
+    return 1 if failed and args.strict else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m engine",
@@ -96,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "written from the study's parquet files (the README's shipped-study section).")
     summary.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
     summary.set_defaults(handler=_cmd_summary)
+
+    check = commands.add_parser(
+        "check", help="sanity-check a study's results (Carlini et al. 2019): print a report",
+        description="Check that accuracy falls with eps, iterative attacks beat FGSM, white-box beats transfer and "
+                    "random noise, minimal-perturbation attacks succeed, large Linf eps reach chance and norm ratios "
+                    "stay within their bounds. Every failure names the model, the attack and the numbers.")
+    check.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    check.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
+    check.add_argument("--tolerance", type=float, default=0.01,
+                       help="accuracy margin allowed for sampling noise (default 0.01)")
+    check.set_defaults(handler=_cmd_check)
     return parser
 
 

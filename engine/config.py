@@ -261,6 +261,33 @@ class EpochEvaluation:
 
 
 @dataclass(frozen=True)
+class AnalysisConfig:
+    """Garaev et al. 2024's analyses, run on every model: per-sample losses and A-distance, norm
+    ratios, SVCCA and PCA for each analysed sweep at each eps > 0; distance to the boundary."""
+
+    samples: int = 2000  # first N test images analysed; 0 = no analyses
+    batch_size: int = 500  # images per forward pass and per attack batch
+    sweeps: tuple[str, ...] = ()  # keys of white-box [[attacks]] sweeps analysed (run --dry-run); empty = all
+    layers: tuple[str, ...] = ()  # SVCCA layers by engine.models.LAYERS name; empty = all of each model's
+    svcca_points: int = 20000  # datapoints (image x position) kept per convolutional layer
+    pca_samples: int = 1000  # first N analysed samples written to the pca table
+    boundary_steps: int = 50  # DeepFool iterations for the distance to the decision boundary
+
+    def validate(self, path: str, sweep_keys: list[str], archs: set[str]) -> None:
+        from engine.models import LAYERS
+
+        for name in ("samples", "pca_samples"):
+            _require(getattr(self, name) >= 0, f"{path}.{name}", "must be >= 0")
+        for name in ("batch_size", "svcca_points", "boundary_steps"):
+            _require(getattr(self, name) >= 1, f"{path}.{name}", "must be >= 1")
+        unknown = sorted(set(self.sweeps) - set(sweep_keys))
+        _require(not unknown, f"{path}.sweeps", f"{unknown} are not white-box sweeps of this study {sweep_keys}")
+        known = {layer for arch in archs for layer in LAYERS[arch]}
+        unknown = sorted(set(self.layers) - known)
+        _require(not unknown, f"{path}.layers", f"{unknown} are layers of none of the study's models {sorted(known)}")
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     name: str  # study name, shown in the app
     models: tuple[ModelConfig, ...]  # models to train
@@ -269,6 +296,7 @@ class StudyConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     epoch_evaluation: EpochEvaluation = field(default_factory=EpochEvaluation)
     pregenerated: PregeneratedConfig = field(default_factory=PregeneratedConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
     def validate(self) -> None:
         _require(bool(self.name), "name", "must not be empty")
@@ -299,6 +327,8 @@ class StudyConfig:
             _require(not source or source in ids, f"models[{i}].training.source",
                      f"names no model of this study: {source!r}")
         self.training_order()
+        white_box = [sweep.key for sweep in self.attacks if not sweep.source]
+        self.analysis.validate("analysis", white_box, {model.arch for model in self.models})
 
     @property
     def epoch_sources(self) -> set[str]:
@@ -321,6 +351,14 @@ class StudyConfig:
             ordered += ready
             pending = [m for m in pending if m not in ready]
         return ordered
+
+    @property
+    def analysed_sweeps(self) -> list[AttackSweep]:
+        """The white-box sweeps the analyses run on: those ``analysis.sweeps`` names, or all."""
+        if not self.analysis.samples:
+            return []
+        chosen = set(self.analysis.sweeps)
+        return [s for s in self.attacks if not s.source and (not chosen or s.key in chosen)]
 
     def model(self, model_id: str) -> ModelConfig:
         """The model with id ``model_id``."""

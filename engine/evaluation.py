@@ -132,6 +132,20 @@ def craft(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int, de
     return torch.cat([batch.x_adv for batch in batches]), torch.cat([batch.y for batch in batches])
 
 
+def craft_sweep(model: nn.Module, split: Split, cfgs: list[AttackConfig], batch_size: int, device: torch.device,
+                seed: int = 0) -> Iterator[tuple[AttackConfig, torch.Tensor]]:
+    """(cfg, x_adv [N, C, H, W]) for each config of a sweep, crafted on ``model``; a minimal-perturbation
+    attack runs once, at the largest eps, and each eps keeps the perturbations within it."""
+    if not cfgs[0].unbounded:
+        for cfg in cfgs:
+            yield cfg, craft(model, split, cfg, batch_size, device, seed)[0]
+        return
+    widest = craft(model, split, max(cfgs, key=lambda cfg: cfg.eps), batch_size, device, seed)[0]
+    x = split.tensors(device)[0]
+    for cfg in cfgs:
+        yield cfg, within_budget(x, widest, cfg)
+
+
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
     """Share of x [N, C, H, W] that ``model`` (in eval mode) labels y [N]."""
     correct = sum((predict(model, x[i:i + batch_size]) == y[i:i + batch_size]).sum().item()

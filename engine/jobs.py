@@ -8,33 +8,50 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from engine.config import AttackSweep, ModelConfig, StudyConfig
 from engine.results.io import part_job_hash, part_path
 
+TABLES_WRITTEN = {  # tables each kind of job writes; the last one marks the job finished
+    "train": ("training_curves", "models"),
+    "attack": ("robust_accuracy",),
+    "clean": ("per_sample", "pca", "boundary"),
+    "analysis": ("per_sample", "a_distance", "svcca", "pca", "norm_ratios"),
+}
+
 
 @dataclass(frozen=True)
 class Job:
-    """Train one model, or run one attack sweep on one trained model."""
+    """Train one model; run one attack sweep on it; analyse it on clean inputs (``clean``: clean
+    losses and latent plane, distance to the boundary); or analyse one of its sweeps (``analysis``)."""
 
     model: ModelConfig
     sweep: AttackSweep | None = None
+    analysis: bool = False
 
     @property
     def kind(self) -> str:
+        if self.analysis:
+            return "clean" if self.sweep is None else "analysis"
         return "train" if self.sweep is None else "attack"
 
     @property
     def id(self) -> str:
-        return self.model.id if self.sweep is None else f"{self.model.id}__{self.sweep.key}"
+        """The job's name, also the name of its part file in each table it writes."""
+        parts = [self.model.id] + ([self.sweep.key] if self.sweep else []) + ([self.kind] if self.analysis else [])
+        return "__".join(parts)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return TABLES_WRITTEN[self.kind]
 
     @property
     def done_table(self) -> str:
         """The table whose part file, written last, marks the job finished."""
-        return "models" if self.sweep is None else "robust_accuracy"
+        return self.tables[-1]
 
     def hash(self, study: StudyConfig) -> str:
         """Digest of everything the job's results depend on.
@@ -42,17 +59,25 @@ class Job:
         Only settings that differ from their defaults count, so a new option added to the
         engine with a default does not invalidate finished results.
         """
-        trained = {m: Job(study.model(m)).hash(study) for m in sorted(study.dependencies(self.model))}
-        inputs = {"model": non_default(self.model), "data": non_default(study.data), "after": trained,
-                  "epoch_evaluation": non_default(study.epoch_evaluation)}
-        if self.sweep is not None:
+        if self.analysis:
+            inputs = {"trained": Job(self.model).hash(study), "sweep": non_default(self.sweep) if self.sweep else {},
+                      "analysis": non_default(replace(study.analysis, sweeps=()))}
+        elif self.sweep is not None:
             inputs = {"trained": Job(self.model).hash(study), "sweep": non_default(self.sweep),
                       "evaluation": non_default(study.evaluation),
                       "source": Job(study.model(self.sweep.source)).hash(study) if self.sweep.source else ""}
-        if self.sweep is None and self.model.training.mode == "pregenerated":
+        else:
+            inputs = self._training_inputs(study)
+        return content_hash({key: value for key, value in inputs.items() if value})
+
+    def _training_inputs(self, study: StudyConfig) -> dict:
+        trained = {m: Job(study.model(m)).hash(study) for m in sorted(study.dependencies(self.model))}
+        inputs = {"model": non_default(self.model), "data": non_default(study.data), "after": trained,
+                  "epoch_evaluation": non_default(study.epoch_evaluation)}
+        if self.model.training.mode == "pregenerated":
             used = [non_default(study.pregenerated.attack(n)) for n in self.model.training.train_attacks]
             inputs["pregenerated"] = {"samples": study.pregenerated.samples, "attacks": used}
-        return content_hash({key: value for key, value in inputs.items() if value})
+        return inputs
 
 
 def content_hash(inputs: dict) -> str:
@@ -80,11 +105,14 @@ def non_default(config: Any) -> dict:
 
 
 def expand(study: StudyConfig) -> list[Job]:
-    """All jobs: trainings in dependency order, then every attack (transfers skip their source)."""
+    """All jobs: trainings in dependency order, then every attack (transfers skip their source), then
+    the analyses of each model."""
     trains = [Job(model) for model in study.training_order()]
     attacks = [Job(model, sweep) for model in study.models for sweep in study.attacks
                if sweep.source != model.id]
-    return trains + attacks
+    analyses = [Job(model, sweep, analysis=True) for model in study.models if study.analysis.samples
+                for sweep in (None, *study.analysed_sweeps)]
+    return trains + attacks + analyses
 
 
 def is_done(job: Job, study: StudyConfig, out: Path) -> bool:

@@ -107,6 +107,17 @@ MODELS: dict[str, Callable[[int, int], tuple[nn.Module, int]]] = {
 }
 
 
+# Layers compared by SVCCA, by the name used in the results -> module path inside the Classifier.
+# "penultimate" is the body's output, the features PCA reads; "logits" the head's.
+LAYERS: dict[str, dict[str, str]] = {
+    "lenet5": {"conv1": "body.0.1", "conv2": "body.0.4", "fc1": "body.2", "penultimate": "body", "logits": "head"},
+    "resnet18": {"stem": "body.2", "stage1": "body.4", "stage2": "body.6", "stage3": "body.8", "stage4": "body.10",
+                 "penultimate": "body", "logits": "head"},
+    "resnet_small": {"stem": "body.2", "stage1": "body.3", "stage2": "body.4", "stage3": "body.5", "stage4": "body.6",
+                     "penultimate": "body", "logits": "head"},
+}
+
+
 def create_model(name: str, dataset: str, num_classes: int = 10) -> Classifier:
     """Build registry model ``name`` for ``dataset``'s image shape and normalisation."""
     from engine.data import IMAGE_SHAPES
@@ -125,18 +136,19 @@ def parameter_count(model: nn.Module) -> int:
 
 
 @torch.no_grad()
-def capture(model: nn.Module, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-    """Outputs of the named submodules (``model.named_modules()`` names) on input x, flattened to [N, -1]."""
+def capture(model: nn.Module, x: torch.Tensor, layers: Sequence[str]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Logits of ``model`` on x and the outputs of its named submodules (``model.named_modules()``
+    names), each in its own shape: [N, F] for dense layers, [N, C, H, W] for convolutional ones."""
     modules = dict(model.named_modules())
     missing = [name for name in layers if name not in modules]
     if missing:
         raise ValueError(f"unknown layers {missing}; known: {[n for n in modules if n]}")
     outputs: dict[str, torch.Tensor] = {}
     hooks = [modules[name].register_forward_hook(
-        lambda _m, _i, out, name=name: outputs.__setitem__(name, out.flatten(1))) for name in layers]
+        lambda _m, _i, out, name=name: outputs.__setitem__(name, out)) for name in layers]
     try:
-        model(x)
+        logits = model(x)
     finally:
         for hook in hooks:
             hook.remove()
-    return outputs
+    return logits, outputs

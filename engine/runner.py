@@ -13,6 +13,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from engine.analysis.sanity import study_checks
+from engine.analysis.study import Subject, analyse_clean, analyse_sweep
 from engine.attacks import step_size
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from engine.config import AttackConfig, ModelConfig, StudyConfig
@@ -178,9 +180,23 @@ def _run_attack(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
         rows.append({"model_id": job.model.id, "attack": cfg.name, "sweep": job.sweep.key, "norm": cfg.norm,
                      "eps": cfg.eps, "steps": cfg.iterations, "alpha": step_size(cfg), "restarts": cfg.restarts,
                      "n": outcome.n, "accuracy": outcome.accuracy, "max_perturbation": outcome.max_perturbation,
-                     "source_model_id": job.sweep.source or None, "seconds": outcome.seconds})
+                     "source_model_id": job.sweep.source or None, "seconds": outcome.seconds,
+                     "images_per_second": outcome.n / outcome.seconds if outcome.seconds else None})
         log.info("%s eps=%g: accuracy %.4f", job.id, cfg.eps, outcome.accuracy)
     write_part(out, "robust_accuracy", job.id, pd.DataFrame(rows), job_hash)
+
+
+def _run_analysis(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
+    """A ``clean`` or ``analysis`` job: its tables are written in ``job.tables`` order, the last marking it done."""
+    settings = ctx.study.analysis
+    subject = Subject(job.model.id, job.model.arch, _load_frozen(out, job.model.id, ctx.device),
+                      ctx.split("test").head(settings.samples), settings, ctx.device)
+    if job.sweep is None:
+        tables = analyse_clean(subject)
+    else:
+        tables = analyse_sweep(subject, job.sweep, job.model.training.seed)
+    for table in job.tables:
+        write_part(out, table, job.id, tables[table], job_hash)
 
 
 @dataclass(frozen=True)
@@ -207,10 +223,13 @@ def run_study(study: StudyConfig, out: str | Path, data_root: str | None = None,
             skipped.append(job.id)
             continue
         log.info("running %s job %s", job.kind, job.id)
-        if job.sweep is None:
+        if job.analysis:
+            _run_analysis(job, ctx, out, job_hash)
+        elif job.sweep is None:
             _run_train(job, ctx, out, job_hash, progress)
         else:
             _run_attack(job, ctx, out, job_hash)
         ran.append(job.id)
+    write_part(out, "sanity_checks", "study", study_checks(out))
     write_json(out / "manifest.json", {**manifest, "finished": True})
     return RunSummary(ran, skipped)

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from engine.models import MODELS, capture, create_model, parameter_count
+from engine.data import IMAGE_SHAPES
+from engine.models import LAYERS, MODELS, capture, create_model, parameter_count
 
 
 @pytest.mark.parametrize("arch", sorted(MODELS))
@@ -29,14 +30,27 @@ def test_resnet18_penultimate_is_512_wide() -> None:
     assert create_model("resnet18", "cifar10").head.in_features == 512
 
 
-def test_capture_returns_named_layers_flattened() -> None:
+def test_capture_returns_logits_and_named_layers_in_their_shapes() -> None:
     model = create_model("lenet5", "fashion_mnist").eval()
     x = torch.rand(3, 1, 28, 28)
-    outputs = capture(model, x, ["body", "head"])
+    logits, outputs = capture(model, x, ["body", "body.0.1", "head"])
     assert torch.allclose(outputs["body"], model.features(x))
-    assert torch.allclose(outputs["head"], model(x))
+    assert torch.allclose(outputs["head"], model(x)) and torch.equal(logits, outputs["head"])
+    assert outputs["body.0.1"].shape == (3, 6, 28, 28)
     with pytest.raises(ValueError, match="unknown layers"):
         capture(model, x, ["nope"])
+
+
+@pytest.mark.parametrize("arch", sorted(MODELS))
+def test_every_arch_names_its_svcca_layers(arch: str) -> None:
+    dataset = "cifar10" if arch.startswith("resnet") else "fashion_mnist"
+    model = create_model(arch, dataset).eval()
+    x = torch.rand(2, *IMAGE_SHAPES[dataset])
+    logits, outputs = capture(model, x, list(LAYERS[arch].values()))
+    assert torch.allclose(outputs[LAYERS[arch]["penultimate"]], model.features(x))
+    assert torch.equal(outputs[LAYERS[arch]["logits"]], logits)
+    convolutional = [name for name, path in LAYERS[arch].items() if outputs[path].dim() == 4]
+    assert len(convolutional) >= 2  # the layer list spans the network, not only its dense end
 
 
 def test_unknown_names_raise() -> None:

@@ -2,10 +2,13 @@
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -13,7 +16,7 @@ from engine.cli import main
 from engine.config import load_study
 from engine.data import load_split, read_split
 from engine.jobs import Job, expand
-from engine.results import read_table
+from engine.results import read_table, write_part
 from engine.runner import run_study
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +33,7 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
     accuracy_of = models.set_index("model_id").clean_accuracy
     assert accuracy_of[["lenet5_standard", "lenet5_pgd_linf"]].between(0.5, 1).all()
     assert accuracy_of["lenet5_robust_dataset"] > 0.3  # chance is 0.1
-    expected = sum(len(job.sweep.eps) for job in expand(study) if job.sweep)
+    expected = sum(len(job.sweep.eps) for job in expand(study) if job.kind == "attack")
     assert len(accuracy) == expected and (accuracy.n == study.evaluation.samples).all()
     per_epoch = {"train", "clean", "fgsm-Linf-0.1", "pgd-Linf-0.1-from-lenet5_standard"}
     for model_id, rows in curves.groupby("model_id"):
@@ -38,12 +41,52 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
         expected_sets = per_epoch - {"pgd-Linf-0.1-from-lenet5_standard"} if model_id == "lenet5_standard" \
             else per_epoch
         assert set(rows.test_set) == expected_sets and len(rows) == epochs * len(expected_sets)
-    for model_id, rows in accuracy.groupby(["model_id", "attack", "norm"]):
+    for key, rows in accuracy.groupby(["model_id", "sweep"]):
         ordered = rows.sort_values("eps")
-        assert ordered.accuracy.is_monotonic_decreasing, model_id
+        assert ordered.accuracy.is_monotonic_decreasing, key
         assert (ordered.max_perturbation <= ordered.eps + 1e-5).all()
     for path in models.checkpoint:
         assert (smoke_study / path).exists()
+
+
+def test_smoke_study_writes_every_analysis_table(smoke_study: Path) -> None:
+    study = load_study(SMOKE)
+    n, models = study.analysis.samples, len(study.models)
+    positive_eps = sum(sum(eps > 0 for eps in sweep.eps) for sweep in study.analysed_sweeps)
+    assert len(study.analysed_sweeps) == 3
+    per_sample = read_table(smoke_study, "per_sample")
+    assert len(per_sample) == models * n * (1 + positive_eps)
+    assert len(read_table(smoke_study, "pca")) == models * study.analysis.pca_samples * (1 + positive_eps)
+    for table in ("norm_ratios", "a_distance"):
+        assert len(read_table(smoke_study, table)) == models * positive_eps
+    svcca = read_table(smoke_study, "svcca")
+    assert set(svcca.layer) == {"conv1", "conv2", "fc1", "penultimate", "logits"}
+    assert svcca["mean"].between(0, 1).all() and len(read_table(smoke_study, "boundary")) == models * n
+    checks = read_table(smoke_study, "sanity_checks")
+    assert len(set(checks.check)) == 8 and checks.passed.all(), checks[~checks.passed].detail.tolist()
+
+
+def test_attack_rows_carry_their_cost(smoke_study: Path) -> None:
+    accuracy = read_table(smoke_study, "robust_accuracy")
+    assert (accuracy.seconds > 0).all()
+    assert np.allclose(accuracy.images_per_second, accuracy.n / accuracy.seconds)
+
+
+def test_check_command_reports_and_fails_strictly_on_a_bad_result(smoke_study: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", str(smoke_study), "--strict"]) == 0
+    assert "ok    monotone_in_eps" in capsys.readouterr().out
+    doctored = tmp_path / "doctored"
+    shutil.copytree(smoke_study, doctored)
+    part = next((doctored / "robust_accuracy").glob("lenet5_standard__pgd-L2-*.parquet"))
+    rows = pd.read_parquet(part)
+    rows.loc[rows.eps == rows.eps.max(), "accuracy"] = 0.99
+    write_part(doctored, "robust_accuracy", part.stem, rows)
+    assert main(["check", str(doctored)]) == 0
+    assert main(["check", str(doctored), "--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  monotone_in_eps" in out and "lenet5_standard: pgd-L2-5steps-rs: accuracy rises" in out
+    assert main(["check", str(tmp_path)]) == 4
 
 
 def test_transfer_attacks_are_crafted_on_the_source_and_judged_on_the_target(smoke_study: Path) -> None:
@@ -114,7 +157,8 @@ def test_rerun_skips_finished_jobs_and_redoes_changed_ones(smoke_study: Path, tm
     longer = dataclasses.replace(study.attacks[1], eps=(0.0, 0.5, 1.0, 2.0))
     changed = dataclasses.replace(study, attacks=(study.attacks[0], longer, *study.attacks[2:]))
     summary = run_study(changed, smoke_study, progress=False)
-    assert sorted(summary.ran) == sorted(f"{m.id}__{longer.key}" for m in study.models)
+    redone = [f"{m.id}__{longer.key}{suffix}" for m in study.models for suffix in ("", "__analysis")]
+    assert sorted(summary.ran) == sorted(redone)  # the sweep's attacks and its analyses, nothing else
     after = read_table(smoke_study, "robust_accuracy")
     assert len(after) == len(before) + len(study.models)
     run_study(study, smoke_study, progress=False)  # leave the shared fixture as it was
@@ -149,7 +193,7 @@ def test_summary_tables_come_from_the_files(smoke_study: Path, capsys: pytest.Ca
     for row in models.itertuples():
         assert f"| {row.model_id} | {row.training_mode} |" in text and f"{row.clean_accuracy:.4f}" in text
     assert "**pgd Linf (5 steps, transferred from lenet5_standard, 200 test images)**" in text
-    assert text.count("| model | eps 0 |") == len(load_study(SMOKE).attacks)
+    assert text.count("| model | eps ") == len(load_study(SMOKE).attacks)
 
 
 def test_summary_of_a_directory_without_a_study(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: robust_accuracy.images_per_second and the analysis tables
 
 TABLES: dict[str, pa.Schema] = {
     "models": pa.schema([
         ("model_id", pa.string()),
         ("dataset", pa.string()),
         ("arch", pa.string()),
-        ("training_mode", pa.string()),  # standard | pgd
+        ("training_mode", pa.string()),  # standard | pgd | fast | pregenerated | robust_dataset
         ("train_norm", pa.string()),  # null for standard training
         ("train_eps", pa.float64()),  # null for non-adversarial training
         ("train_steps", pa.int64()),
@@ -47,6 +47,7 @@ TABLES: dict[str, pa.Schema] = {
         ("max_perturbation", pa.float64()),  # largest measured ||x_adv - x||_norm
         ("source_model_id", pa.string()),  # null = white-box
         ("seconds", pa.float64()),  # wall time of the attack itself
+        ("images_per_second", pa.float64()),  # n / seconds (Park & So's table 1 reads the cost per image)
     ]),
     "training_curves": pa.schema([
         ("model_id", pa.string()),
@@ -54,6 +55,81 @@ TABLES: dict[str, pa.Schema] = {
         ("test_set", pa.string()),  # clean (test set) | train (running, on the training inputs)
         ("accuracy", pa.float64()),
         ("loss", pa.float64()),
+    ]),
+    # Analyses (engine.analysis) on the first analysis.samples test images; "sweep" is "clean" for
+    # clean inputs and an analysed attack sweep's key otherwise; eps > 0 for attacks.
+    "per_sample": pa.schema([
+        ("model_id", pa.string()),
+        ("attack", pa.string()),  # clean | the attack's registry name
+        ("sweep", pa.string()),
+        ("norm", pa.string()),  # null for clean inputs
+        ("eps", pa.float64()),  # 0 for clean inputs
+        ("sample", pa.int64()),  # index in the test set
+        ("label", pa.int64()),
+        ("pred", pa.int64()),
+        ("loss", pa.float64()),  # cross-entropy of the prediction against the label
+        ("l2", pa.float64()),  # ||x_adv - x||_2 (0 for clean inputs)
+        ("linf", pa.float64()),  # ||x_adv - x||_inf
+    ]),
+    "a_distance": pa.schema([
+        ("model_id", pa.string()),
+        ("attack", pa.string()),
+        ("sweep", pa.string()),
+        ("norm", pa.string()),
+        ("eps", pa.float64()),
+        ("n", pa.int64()),  # losses on each side
+        ("a_distance", pa.float64()),  # proxy A-distance, clean vs adversarial losses, in [0, 2]
+        ("domain_error", pa.float64()),  # held-out error of the domain classifier behind it
+    ]),
+    "norm_ratios": pa.schema([
+        ("model_id", pa.string()),
+        ("attack", pa.string()),
+        ("sweep", pa.string()),
+        ("norm", pa.string()),
+        ("eps", pa.float64()),
+        ("n", pa.int64()),
+        ("successful", pa.int64()),  # wrong adversarial predictions that differ from the clean one
+        ("misclassified", pa.float64()),  # share of adversarial inputs classified wrongly
+        ("c1", pa.float64()),  # min ||d||_2 / ||d||_inf over successful perturbations; null if none
+        ("c2", pa.float64()),  # max of the same ratio
+        ("sqrt_d", pa.float64()),  # upper bound of the ratio: sqrt(C * H * W)
+    ]),
+    "svcca": pa.schema([
+        ("model_id", pa.string()),
+        ("attack", pa.string()),
+        ("sweep", pa.string()),
+        ("norm", pa.string()),
+        ("eps", pa.float64()),
+        ("layer", pa.string()),  # engine.models.LAYERS name
+        ("index", pa.int64()),  # rank of the coefficient, 0 = largest
+        ("coefficient", pa.float64()),  # canonical correlation, clean vs adversarial representation
+        ("mean", pa.float64()),  # mean of the layer's coefficients: its SVCCA similarity
+    ]),
+    "pca": pa.schema([
+        ("model_id", pa.string()),
+        ("input", pa.string()),  # clean | the attack's registry name
+        ("sweep", pa.string()),
+        ("norm", pa.string()),
+        ("eps", pa.float64()),
+        ("sample", pa.int64()),
+        ("label", pa.int64()),
+        ("pred", pa.int64()),
+        ("pc1", pa.float64()),  # on the two principal axes of the model's clean penultimate features
+        ("pc2", pa.float64()),
+    ]),
+    "boundary": pa.schema([
+        ("model_id", pa.string()),
+        ("sample", pa.int64()),
+        ("label", pa.int64()),
+        ("distance_l2", pa.float64()),  # DeepFool's ||x_adv - x||_2; null where it failed
+        ("steps", pa.int64()),  # DeepFool iterations (0: already misclassified)
+        ("success", pa.bool_()),
+    ]),
+    "sanity_checks": pa.schema([
+        ("check", pa.string()),  # engine.analysis.sanity check name
+        ("model_id", pa.string()),
+        ("passed", pa.bool_()),
+        ("detail", pa.string()),  # what was compared, with the numbers
     ]),
 }
 
