@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engine.plots import accuracy_heatmaps, robustness_curves
+from engine.plots import accuracy_heatmaps, robustness_curves, transfer_heatmap
 from ui.study import require_study
 from ui.widgets import accuracy_filters, csv_download
 
@@ -21,11 +21,26 @@ for index, heatmap in enumerate(accuracy_heatmaps(selected, study.models)):
     st.plotly_chart(heatmap, key=f"heatmap_{index}", theme=None)
 st.subheader("Robustness curves")
 st.plotly_chart(robustness_curves(selected, study.models), key="curves", theme=None)
+transferred = study.robust_accuracy[study.robust_accuracy.source_model_id.notna()]
+if not transferred.empty:
+    st.subheader("White-box and transferred attacks")
+    st.caption("Park & So 2020's view: each model attacked white-box and by examples crafted on another "
+               "model (a black-box attacker's surrogate), at one attack setting. Rows attacked, columns crafted on.")
+    setting_col, eps_col = st.columns([3, 1])
+    settings = sorted(set(zip(transferred.attack, transferred.norm, strict=True)))
+    attack, norm = setting_col.selectbox("Attack", settings, format_func=" ".join, key="transfer_attack")
+    same = study.robust_accuracy[(study.robust_accuracy.attack == attack) & (study.robust_accuracy.norm == norm)]
+    shared_eps = sorted(set(same[same.source_model_id.notna()].eps) & set(same[same.source_model_id.isna()].eps))
+    eps = eps_col.selectbox("Eps", shared_eps or sorted(same.eps.unique()), format_func="{:g}".format,
+                            key="transfer_eps")
+    st.plotly_chart(transfer_heatmap(same[same.eps == eps], study.models), key="transfer", theme=None)
+
 st.subheader("Results")
 st.dataframe(selected, hide_index=True, column_config={
     "eps": st.column_config.NumberColumn("eps", format="%g"),
     "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
     "max_perturbation": st.column_config.NumberColumn("max_perturbation", format="%.4g"),
     "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
+    "images_per_second": st.column_config.NumberColumn("images/s", format="%.0f"),
 })
 csv_download(selected, f"{study.name}_robust_accuracy.csv", "Download robust accuracy CSV")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from engine.summary import headlines
 from ui.study import describe, libraries, provenance, require_study
 from ui.widgets import csv_download
 
@@ -11,6 +12,11 @@ MODEL_COLUMNS = ["model_id", "arch", "training_mode", "train_norm", "train_eps",
 study = require_study()
 st.title(study.name)
 st.caption(describe(study.manifest))
+
+findings = headlines(study.models, study.robust_accuracy, study.table("sanity_checks"))
+if findings:
+    st.subheader("Headline findings")
+    st.markdown("\n".join(f"- {line}" for line in findings))
 
 st.subheader("Models")
 if study.models.empty:

@@ -10,6 +10,7 @@ input gives a figure that says so instead of raising.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -146,3 +147,41 @@ def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go
     figure.for_each_annotation(lambda note: note.update(text=note.text.replace("norm=", "norm: ")))
     figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}, height=480)
     return figure
+
+
+def probability_bars(classes: tuple[str, ...], clean: np.ndarray, adversarial: np.ndarray) -> go.Figure:
+    """Class probabilities [K] before and after an attack, as grouped horizontal bars."""
+    frame = pd.DataFrame({"class": list(classes) * 2, "probability": np.concatenate([clean, adversarial]),
+                          "input": ["clean"] * len(classes) + ["adversarial"] * len(classes)})
+    figure = px.bar(frame, x="probability", y="class", color="input", barmode="group", orientation="h",
+                    range_x=(0, 1), color_discrete_sequence=["#1f77b4", "#d62728"],
+                    category_orders={"class": list(classes)})
+    return figure.update_layout(height=120 + 28 * len(classes), margin={"t": 10, "l": 10, "r": 10},
+                                legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}, yaxis_title=None)
+
+
+def transfer_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """Park & So's trained-with x attacked-with view of one attack, norm and eps: rows are the attacked
+    models (in ``models`` order), columns "white-box" and "from SOURCE" for each source model."""
+    labels = model_labels(models)
+    frame = robust_accuracy.assign(origin=origins(robust_accuracy).replace("", "white-box"))
+    matrix = frame.groupby(["model_id", "origin"]).accuracy.min().unstack("origin")
+    rows = [model_id for model_id in labels if model_id in matrix.index]
+    rows += sorted(set(matrix.index) - set(rows))
+    columns = ["white-box"] * ("white-box" in matrix.columns) + sorted(set(matrix.columns) - {"white-box"})
+    matrix = matrix.reindex(index=rows, columns=columns)
+    matrix.index = [labels.get(model_id, model_id) for model_id in rows]
+    return matrix
+
+
+def transfer_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """``transfer_matrix`` as a heatmap with values (rows of one attack, norm and eps)."""
+    if robust_accuracy.empty:
+        return empty_figure("No results for this attack, norm and eps")
+    matrix = transfer_matrix(robust_accuracy, models)
+    figure = px.imshow(matrix, text_auto=".3f", zmin=ACCURACY_RANGE[0], zmax=ACCURACY_RANGE[1], aspect="auto",
+                       color_continuous_scale="Viridis", labels={"x": "attack crafted on", "y": "model attacked",
+                                                                 "color": "accuracy"})
+    figure.update_xaxes(side="bottom", automargin=True, showgrid=False)
+    figure.update_yaxes(automargin=True, showgrid=False, title=None)
+    return figure.update_layout(height=200 + 50 * len(matrix.index), margin={"t": 30, "l": 10})

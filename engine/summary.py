@@ -1,6 +1,6 @@
-"""A Markdown summary of a study directory, written from its files: the models and, per attack
-sweep, accuracy against eps. The README's shipped-study section is this text, and a test keeps
-the two equal.
+"""A Markdown summary of a study directory, written from its files: the models, per attack sweep
+accuracy against eps, and the analyses' headline figures (distance to the boundary, norm ratios,
+sanity checks). The README's shipped-study sections are this text, and a test keeps them equal.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.analysis.boundary import boundary_summary
+from engine.analysis.sanity import report
 from engine.results import read_table
 from engine.results.io import read_json, require_study
 from engine.results.manifest import in_config_order
@@ -55,8 +57,49 @@ def _config_rank(accuracy: pd.DataFrame, manifest: dict) -> pd.Series:
     return pd.Series([rank.get(key, len(rank)) for key in keys], index=accuracy.index)
 
 
+def _boundary_table(boundary: pd.DataFrame, order: list[str]) -> str:
+    """Garaev et al.'s table 8: DeepFool's distance to the boundary and its iterations, per model."""
+    stats = boundary_summary(boundary).reindex(order).dropna(how="all")
+    table = pd.DataFrame({"model": stats.index, "mean L2 distance": stats["mean"].map("{:.3f}".format),
+                          "median": stats["median"].map("{:.3f}".format),
+                          "mean steps": stats.steps.map("{:.2f}".format),
+                          "boundary found": stats.found.map("{:.1%}".format)})
+    return _markdown(table)
+
+
+def _ratios_table(ratios: pd.DataFrame, order: list[str]) -> str:
+    """C1 - C2 of each analysed sweep (rows) for each model (columns), over all its eps."""
+    found = ratios.dropna(subset=["c1"])
+    spans = found.groupby(["sweep", "model_id"]).agg(c1=("c1", "min"), c2=("c2", "max"))
+    cells = (spans.c1.map("{:.2f}".format) + " - " + spans.c2.map("{:.2f}".format)).unstack("model_id")
+    cells = cells[[model for model in order if model in cells.columns]].fillna("")
+    return _markdown(cells.reset_index())
+
+
+def _analysis_parts(study: Path, order: list[str]) -> list[str]:
+    boundary, ratios = read_table(study, "boundary"), read_table(study, "norm_ratios")
+    if boundary.empty:
+        return []
+    samples = boundary.groupby("model_id").size().max()
+    sqrt_d = ratios.sqrt_d.iloc[0] if len(ratios) else float("nan")
+    return [f"**Distance to the decision boundary (DeepFool L2, correctly classified among the first {samples:,} "
+            "test images)**",
+            _boundary_table(boundary, order),
+            f"**Norm ratios ||d||_2 / ||d||_inf of successful perturbations, C1 - C2 over each sweep's eps "
+            f"(bounds 1 and sqrt(d) = {sqrt_d:.1f})**",
+            _ratios_table(ratios, order)]
+
+
+def _checks_part(study: Path) -> list[str]:
+    checks = read_table(study, "sanity_checks")
+    if checks.empty:
+        return []
+    return ["**Sanity checks (`python -m engine check`)**", "```\n" + report(checks).rstrip("\n") + "\n```"]
+
+
 def study_summary(study: str | Path) -> str:
-    """Markdown: the models table, then one accuracy table per attack sweep, in config order."""
+    """Markdown: the models table, one accuracy table per attack sweep in config order, then the
+    analyses' boundary and norm-ratio tables and the sanity-check report when the study has them."""
     study = require_study(study)
     manifest = read_json(study / "manifest.json")
     models = in_config_order(read_table(study, "models"), manifest)
@@ -65,4 +108,40 @@ def study_summary(study: str | Path) -> str:
     parts = [_models_table(models)]
     for _, rows in accuracy.groupby(["_rank", "sweep"], sort=False):
         parts += [f"**{_sweep_title(rows)}**", _sweep_table(rows, list(models.model_id))]
+    parts += _analysis_parts(study, list(models.model_id)) + _checks_part(study)
     return "\n\n".join(parts) + "\n"
+
+
+def _reference_eps(rows: pd.DataFrame, models: pd.DataFrame) -> float:
+    """The eps at which to compare models under one sweep: a training eps of this norm that the sweep
+    reaches, else the sweep's middle positive eps."""
+    trained = models[(models.train_norm == rows.norm.iloc[0]) & models.train_eps.isin(rows.eps)].train_eps
+    positive = sorted(eps for eps in rows.eps.unique() if 0 < eps < float("inf"))
+    if len(trained):
+        return float(trained.min())
+    return positive[len(positive) // 2] if positive else float(rows.eps.max())
+
+
+def headlines(models: pd.DataFrame, accuracy: pd.DataFrame, checks: pd.DataFrame) -> list[str]:
+    """Plain sentences for the app's overview, computed from a study's tables: clean accuracy range,
+    the most and least robust model under each white-box iterative sweep, and the sanity checks."""
+    lines = []
+    if len(models) > 1:
+        ranked = models.sort_values("clean_accuracy")
+        low, high = ranked.iloc[0], ranked.iloc[-1]
+        lines.append(f"Clean accuracy ranges from {low.clean_accuracy:.3f} ({low.model_id}) to "
+                     f"{high.clean_accuracy:.3f} ({high.model_id}).")
+    white = accuracy[accuracy.source_model_id.isna() & accuracy.attack.isin(["pgd", "apgd", "autoattack"])]
+    for sweep, rows in white.groupby("sweep", sort=True):
+        eps = _reference_eps(rows, models)
+        at = rows[rows.eps == eps].sort_values("accuracy")
+        if len(at) > 1:
+            best, worst = at.iloc[-1], at.iloc[0]
+            lines.append(f"Under {sweep} at eps {eps:g}, the most robust model is {best.model_id} "
+                         f"({best.accuracy:.3f}) and the least {worst.model_id} ({worst.accuracy:.3f}).")
+    if len(checks):
+        failed = checks[~checks.passed]
+        lines.append(f"All {len(checks)} sanity comparisons pass (`python -m engine check`)." if failed.empty else
+                     f"{len(failed)} of {len(checks)} sanity comparisons fail, e.g. {failed.iloc[0].model_id}: "
+                     f"{failed.iloc[0].detail} (`python -m engine check`).")
+    return lines

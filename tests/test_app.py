@@ -19,7 +19,10 @@ from engine.results.io import read_json
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
-PAGES = ["app_pages/overview.py", "app_pages/accuracy.py"]  # relative to app.py, as switch_page wants
+PAGES = ["app_pages/overview.py", "app_pages/accuracy.py", "app_pages/compare.py", "app_pages/losses.py",
+         "app_pages/latent.py", "app_pages/svcca.py", "app_pages/norms.py", "app_pages/training.py",
+         "app_pages/playground.py"]  # relative to app.py, as switch_page wants
+ANALYSIS_PAGES = PAGES[2:8]
 SHIPPED = REPO / "precomputed" / "fashion_mnist"
 TIMEOUT = 60
 
@@ -68,7 +71,12 @@ def test_every_page_runs_on_the_shipped_study(page: str) -> None:
     assert_clean(at)
     if page.endswith("accuracy.py"):
         results = read_table(SHIPPED, "robust_accuracy")
-        assert len(plotly_specs(at)) == (0 if results.empty else results["norm"].nunique() + 1)
+        transfer = int(results.source_model_id.notna().any())
+        assert len(plotly_specs(at)) == (0 if results.empty else results["norm"].nunique() + 1 + transfer)
+    elif page in ANALYSIS_PAGES:
+        assert plotly_specs(at) and all(spec["data"] for spec in plotly_specs(at))
+    elif page.endswith("playground.py"):
+        assert at.button[0].label == "Attack"
     else:
         models = read_table(SHIPPED, "models")
         shown = [frame.value for frame in at.dataframe if "model_id" in frame.value.columns]
@@ -96,7 +104,8 @@ def test_accuracy_page_shows_heatmaps_curves_and_table(smoke_study: Path) -> Non
     assert_clean(at)
     results = read_table(smoke_study, "robust_accuracy")
     norms = sorted(results["norm"].unique())
-    *heatmaps, curves = plotly_specs(at)
+    *heatmaps, curves, transfer = plotly_specs(at)
+    assert transfer["data"][0]["x"] == ["white-box", "from lenet5_standard"]
     assert [heatmap["layout"]["title"]["text"] for heatmap in heatmaps] == [f"norm: {norm}" for norm in norms]
     for heatmap, norm in zip(heatmaps, norms, strict=True):
         assert heatmap["data"][0]["type"] == "heatmap"
@@ -106,6 +115,7 @@ def test_accuracy_page_shows_heatmaps_curves_and_table(smoke_study: Path) -> Non
     attacks = results.groupby(["attack", "norm", "source_model_id"], dropna=False)
     assert len(curves["data"]) == sum(frame["model_id"].nunique() for _, frame in attacks)  # model x attack
     assert [select.label for select in at.multiselect] == ["Models", "Attacks", "Norms", "Eps values"]
+    assert [select.label for select in at.selectbox] == ["Attack", "Eps"]  # of the transfer view
     assert len(at.dataframe[0].value) == len(results)
     assert at.download_button[0].label == "Download robust accuracy CSV"
 
@@ -119,7 +129,7 @@ def test_filters_narrow_the_table_and_the_heatmap(smoke_study: Path) -> None:
     assert set(table["attack"]) == {"fgsm"} and set(table["model_id"]) == {"lenet5_standard"}
     results = read_table(smoke_study, "robust_accuracy")
     fgsm_eps = sorted(results.loc[(results["attack"] == "fgsm") & (results["norm"] == "Linf"), "eps"].unique())
-    heatmap, curves = plotly_specs(at)  # the smoke study runs FGSM in Linf only
+    heatmap, curves, _transfer = plotly_specs(at)  # the smoke study runs FGSM in Linf only
     assert heatmap["data"][0]["y"] == ["lenet5_standard (standard)"]
     assert heatmap["data"][0]["x"] == [f"fgsm Linf eps={eps:g}" for eps in fgsm_eps]
     assert [trace["name"] for trace in curves["data"]] == ["lenet5_standard (standard), fgsm"]
@@ -129,7 +139,7 @@ def test_empty_selection_shows_explanatory_figures(smoke_study: Path) -> None:
     at = open_app(smoke_study, "app_pages/accuracy.py")
     at.multiselect[2].set_value([]).run()
     assert_clean(at)
-    specs = plotly_specs(at)
+    *specs, _transfer = plotly_specs(at)  # the transfer view has its own selection
     assert len(specs) == 2  # one heatmap and the curves, both explaining there is nothing to show
     for spec in specs:
         assert "No robust-accuracy results" in spec["layout"]["annotations"][0]["text"]
@@ -192,3 +202,128 @@ def test_partial_study_warns_and_shows_what_exists(study_copy: Path) -> None:
     assert_clean(at)
     assert "No attack has finished yet" in at.info[0].value
     assert not plotly_specs(at)
+
+
+def test_compare_page_puts_models_side_by_side(smoke_study: Path) -> None:
+    at = open_app(smoke_study, "app_pages/compare.py")
+    assert_clean(at)
+    at.multiselect[0].set_value(["lenet5_standard", "lenet5_pgd_linf"]).run()
+    at.selectbox[0].set_value("pgd-L2-5steps-rs").run()
+    at.selectbox[1].set_value(1.0).run()
+    assert_clean(at)
+    table = at.dataframe[0].value.set_index("model_id")
+    assert list(table.index) == ["lenet5_standard", "lenet5_pgd_linf"]
+    accuracy = read_table(smoke_study, "robust_accuracy").query("sweep == 'pgd-L2-5steps-rs' and eps == 1.0")
+    assert table["robust accuracy"].to_dict() == accuracy.set_index("model_id").accuracy[table.index].to_dict()
+    assert table["A-distance"].notna().all() and table["C2"].le(28).all()
+    at.multiselect[0].set_value(["lenet5_standard"]).run()
+    assert "at least two models" in at.warning[0].value
+
+
+def test_loss_page_draws_one_figure_per_model_with_a_distance(smoke_study: Path) -> None:
+    at = open_app(smoke_study, "app_pages/losses.py")
+    assert_clean(at)
+    specs = plotly_specs(at)
+    assert len(specs) == len(configured_models(smoke_study))
+    names = [trace["name"] for trace in specs[0]["data"] if trace["type"] == "histogram"]
+    assert names[0] == "clean" and all("A-distance" in name for name in names[1:]) and len(names) > 1
+    assert at.toggle[0].value  # log scale
+    assert len(at.dataframe[0].value) == len(configured_models(smoke_study))
+
+
+def test_latent_page_shows_clean_and_adversarial_points(smoke_study: Path) -> None:
+    at = open_app(smoke_study, "app_pages/latent.py")
+    assert_clean(at)
+    (spec,) = plotly_specs(at)
+    symbols = {trace["legendgroup"].split(", ")[1] for trace in spec["data"]}
+    assert "clean" in symbols and len(symbols) == 2
+    at.radio[0].set_value("clean only").run()
+    assert {trace["legendgroup"].split(", ")[1] for trace in plotly_specs(at)[0]["data"]} == {"clean"}
+
+
+def test_svcca_and_norm_pages_filter_by_layer_and_sweep(smoke_study: Path) -> None:
+    at = open_app(smoke_study, "app_pages/svcca.py")
+    assert_clean(at)
+    at.selectbox[0].set_value("conv1").run()
+    assert_clean(at)
+    assert set(at.dataframe[0].value.layer) == {"conv1"}
+    at.switch_page("app_pages/norms.py").run()
+    assert_clean(at)
+    ratios, boundary = at.dataframe[0].value, at.dataframe[1].value
+    assert (ratios.c1 <= ratios.c2).all() and (boundary.found >= 0.99).all()
+
+
+def test_selections_persist_across_pages_and_in_the_url(smoke_study: Path) -> None:
+    at = open_app(smoke_study, "app_pages/accuracy.py")
+    at.multiselect[0].set_value(["lenet5_pgd_linf"]).run()
+    assert at.query_params["models"] == "lenet5_pgd_linf"
+    at.switch_page("app_pages/losses.py").run()
+    assert_clean(at)
+    assert at.multiselect[0].value == ["lenet5_pgd_linf"] and len(plotly_specs(at)) == 1
+    assert at.query_params["models"] == "lenet5_pgd_linf"
+
+
+def test_training_page_shows_curves_and_window_statistics(smoke_study: Path) -> None:
+    at = open_app(smoke_study, "app_pages/training.py")
+    assert_clean(at)
+    stats = at.dataframe[0].value
+    curves = read_table(smoke_study, "training_curves")
+    assert set(stats.test_set) == set(curves.test_set) and (stats["max"] >= stats["median"]).all()
+
+
+def _attack(at: AppTest) -> AppTest:
+    at.button[0].click().run()
+    assert_clean(at)
+    return at
+
+
+def test_playground_attacks_a_test_image_on_every_model(smoke_study: Path) -> None:
+    at = open_app(smoke_study, "app_pages/playground.py")
+    assert_clean(at)
+    at.selectbox[0].set_value("fgsm").run()  # attack; Linf eps 0.1 by default
+    _attack(at)
+    models = configured_models(smoke_study)
+    assert len(plotly_specs(at)) == len(models)  # class probabilities before and after, per model
+    assert len(at.get("image")) == 3 * len(models)
+    captions = [caption.value for caption in at.caption if "attack took" in caption.value]
+    assert len(captions) == len(models) and all("||d||_inf = 0.1" in caption for caption in captions)
+
+
+def _png(image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_playground_attacks_an_upload(smoke_study: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    photo = Image.new("RGB", (90, 60), "white")
+    ImageDraw.Draw(photo).rectangle((30, 10, 60, 50), fill="black")  # a dark object on white
+    at = open_app(smoke_study, "app_pages/playground.py")
+    at.radio[0].set_value("Upload an image").run()
+    at.file_uploader[0].set_value(("shoe.png", _png(photo), "image/png")).run()
+    assert_clean(at)
+    assert at.checkbox[0].label.startswith("Invert") and at.checkbox[0].value  # light background: inverted
+    at.multiselect[0].set_value(["lenet5_standard"]).run()
+    _attack(at)
+    assert len(plotly_specs(at)) == 1 and any("attack took" in caption.value for caption in at.caption)
+
+
+@pytest.mark.parametrize(("name", "payload", "message"), [
+    ("empty.png", b"", "empty"),
+    ("notes.png", b"hello, this is text", "not a supported image"),
+    ("cut.png", None, "truncated or damaged"),
+])
+def test_playground_explains_bad_uploads(smoke_study: Path, name: str, payload: bytes | None, message: str) -> None:
+    from PIL import Image
+
+    if payload is None:
+        payload = _png(Image.effect_noise((64, 64), 60))[:300]
+    at = open_app(smoke_study, "app_pages/playground.py")
+    at.radio[0].set_value("Upload an image").run()
+    at.file_uploader[0].set_value((name, payload, "image/png")).run()
+    assert not at.exception
+    assert message in at.error[0].value

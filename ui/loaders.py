@@ -37,7 +37,7 @@ def _cached_manifest(study_dir: str, signature: Signature) -> dict[str, Any]:
     return read_json(Path(study_dir) / MANIFEST)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=24)  # bounded: per_sample is tens of MB
 def _cached_table(study_dir: str, table: str, signature: Signature) -> pd.DataFrame:
     return read_table(study_dir, table)
 

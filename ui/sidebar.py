@@ -11,6 +11,7 @@ APP_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = "precomputed/fashion_mnist"
 RESULTS_ENV = "ATLAS_RESULTS"
 RESULTS_KEY = "results_dir"
+RESULTS_PARAM = "results"
 
 
 def default_results_dir() -> str:
@@ -27,11 +28,16 @@ def resolve(results_dir: str) -> Path:
 def results_dir_input() -> Path:
     """Render the results-directory input in the sidebar and return the directory it names.
 
-    The value lives in ``st.session_state`` under ``results_dir``, so it persists across pages.
+    The value lives in ``st.session_state`` under ``results_dir``, so it persists across pages, and in
+    the URL's ``results`` parameter when it is not the default, so a shared link opens the same study.
     """
-    st.session_state.setdefault(RESULTS_KEY, default_results_dir())
+    st.session_state.setdefault(RESULTS_KEY, st.query_params.get(RESULTS_PARAM) or default_results_dir())
     st.sidebar.text_input(
         "Results directory", key=RESULTS_KEY,
         help=f"A study directory written by `python -m engine run CONFIG --out DIR`. Relative paths start at "
              f"{APP_DIR}. Default: ${RESULTS_ENV}, else {DEFAULT_RESULTS}.")
+    if st.session_state[RESULTS_KEY] != default_results_dir():
+        st.query_params[RESULTS_PARAM] = st.session_state[RESULTS_KEY]
+    elif RESULTS_PARAM in st.query_params:
+        del st.query_params[RESULTS_PARAM]
     return resolve(st.session_state[RESULTS_KEY])

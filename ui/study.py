@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.results import TABLES, SchemaError
+from engine.results import SchemaError
 from engine.results.manifest import in_config_order
+from engine.results.schema import SCHEMA_VERSION
 from ui.loaders import MANIFEST, load_manifest, load_table
 from ui.sidebar import RESULTS_KEY, default_results_dir, resolve
 
@@ -21,13 +22,24 @@ class StudyError(Exception):
     """A study directory cannot be shown; the message says what is wrong and what to do (Markdown)."""
 
 
+CORE_TABLES = ("models", "robust_accuracy", "training_curves")  # read when the study opens; others on demand
+
+
 @dataclass(frozen=True)
 class Study:
-    """A study directory's manifest and tables (every table of the schema, possibly empty)."""
+    """A study directory's manifest and core tables (possibly empty); ``table`` reads any other one."""
 
     path: Path
     manifest: dict[str, Any]
     tables: dict[str, pd.DataFrame]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` (empty when the study has none); ``StudyError`` when it does not match the schema."""
+        return self.tables[name] if name in self.tables else _read_table(self.path, name)
+
+    @property
+    def dataset(self) -> str:
+        return str(self.manifest.get("config", {}).get("data", {}).get("dataset", ""))
 
     @property
     def name(self) -> str:
@@ -69,22 +81,28 @@ def _read_manifest(study_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_tables(study_dir: Path) -> dict[str, pd.DataFrame]:
-    tables = {}
-    for name in TABLES:
-        try:
-            tables[name] = load_table(study_dir, name)
-        except SchemaError as error:
-            raise StudyError(f"Table `{name}` in `{study_dir}` does not match this engine's results schema: "
-                             f"{error}. It was probably written by another engine version: regenerate it "
-                             f"with `{RUN_HINT.format(dir=study_dir)}` into a fresh directory.") from None
-    return tables
+def _read_table(study_dir: Path, name: str) -> pd.DataFrame:
+    try:
+        return load_table(study_dir, name)
+    except SchemaError as error:
+        raise StudyError(f"Table `{name}` in `{study_dir}` does not match this engine's results schema: "
+                         f"{error}. It was probably written by another engine version: regenerate it "
+                         f"with `{RUN_HINT.format(dir=study_dir)}` into a fresh directory.") from None
+
+
+def _check_schema_version(study_dir: Path, manifest: dict[str, Any]) -> None:
+    version = manifest.get("schema_version")
+    if version is not None and version != SCHEMA_VERSION:
+        raise StudyError(f"`{study_dir}` was written with results schema version {version}; this app reads "
+                         f"version {SCHEMA_VERSION}. Regenerate it with `{RUN_HINT.format(dir=study_dir)}` "
+                         f"(finished jobs whose results are unchanged are kept).")
 
 
 def load_study(study_dir: Path) -> Study:
     """The study in ``study_dir``; raises ``StudyError`` with an explanation when it cannot be shown."""
     manifest = _read_manifest(study_dir)
-    tables = _read_tables(study_dir)
+    _check_schema_version(study_dir, manifest)
+    tables = {name: _read_table(study_dir, name) for name in CORE_TABLES}
     tables["models"] = in_config_order(tables["models"], manifest)
     return Study(study_dir, manifest, tables)
 
@@ -115,6 +133,21 @@ def require_study() -> Study:
     if notice:
         st.warning(notice, icon=":material/hourglass_top:")
     return study
+
+
+def require_table(study: Study, name: str, what: str) -> pd.DataFrame:
+    """Table ``name`` of ``study``; when it is empty, an explanation of why and ``st.stop()``."""
+    try:
+        table = study.table(name)
+    except StudyError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+    if table.empty:
+        st.info(f"This study has no {what} yet. They are written by the study's analysis jobs (the config's "
+                f"`[analysis]` section, on by default): run `{RUN_HINT.format(dir=study.path)}` with its config "
+                f"to add them; finished jobs are kept.", icon=":material/info:")
+        st.stop()
+    return table
 
 
 def describe(manifest: dict[str, Any]) -> str:

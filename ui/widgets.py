@@ -1,43 +1,57 @@
-"""Widgets shared by pages: result filters and CSV downloads."""
+"""Widgets shared by pages: result filters (shared across pages and kept in the URL, ``ui.state``) and
+table downloads."""
 
 from __future__ import annotations
 
-from typing import Any
+import io
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from engine.plots import model_labels
+from ui.state import shared_multiselect
 
 
 def csv_download(table: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
-    """A download button for ``table`` as CSV (no index)."""
-    st.download_button(label, table.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",
-                       icon=":material/download:")
-
-
-def _select_all(column: DeltaGenerator, label: str, options: list, **kwargs: Any) -> list:
-    # No key: the widget's identity then includes its options, so a study with other values (another
-    # directory, or a running study that grew) starts again with everything selected.
-    return column.multiselect(label, options, default=options, **kwargs)
+    """Download buttons for ``table`` as CSV and as parquet (no index); ``file_name`` ends in .csv."""
+    csv_col, parquet_col = st.columns(2)
+    csv_col.download_button(label, table.to_csv(index=False).encode("utf-8"), file_name=file_name,
+                            mime="text/csv", icon=":material/download:")
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    parquet_col.download_button(label.replace("CSV", "parquet"), buffer.getvalue(),
+                                file_name=file_name.removesuffix(".csv") + ".parquet",
+                                mime="application/vnd.apache.parquet", icon=":material/download:")
 
 
 def _values(column: pd.Series) -> list:
     return sorted(column.dropna().unique().tolist())
 
 
-def accuracy_filters(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
-    """Multiselects for models, attacks, norms and eps values (all selected at first); the matching rows."""
+def model_order(table: pd.DataFrame, models: pd.DataFrame) -> list[str]:
+    """The model ids of ``table``, in the models table's order (unknown ones last, by id)."""
+    present = set(table["model_id"])
+    ordered = [model_id for model_id in models["model_id"] if model_id in present]
+    return ordered + sorted(present - set(ordered))
+
+
+def model_select(container: DeltaGenerator, table: pd.DataFrame, models: pd.DataFrame,
+                 label: str = "Models") -> list[str]:
+    """The shared multiselect of models present in ``table``, labelled with their training."""
     labels = model_labels(models)
+    return shared_multiselect(container, label, "models", model_order(table, models),
+                              format_func=lambda model_id: labels.get(model_id, model_id))
+
+
+def accuracy_filters(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """Shared multiselects for models, attacks, norms and eps values (all selected at first); the matching rows."""
     model_col, attack_col, norm_col = st.columns([3, 2, 2])
-    model_ids = [model_id for model_id in labels if model_id in set(robust_accuracy["model_id"])]
-    model_ids += sorted(set(robust_accuracy["model_id"]) - set(model_ids))
-    chosen_models = _select_all(model_col, "Models", model_ids,
-                                format_func=lambda model_id: labels.get(model_id, model_id))
-    attacks = _select_all(attack_col, "Attacks", _values(robust_accuracy["attack"]))
-    norms = _select_all(norm_col, "Norms", _values(robust_accuracy["norm"]))
-    eps = _select_all(st.container(), "Eps values", _values(robust_accuracy["eps"]), format_func="{:g}".format)
+    chosen_models = model_select(model_col, robust_accuracy, models)
+    attacks = shared_multiselect(attack_col, "Attacks", "attacks", _values(robust_accuracy["attack"]))
+    norms = shared_multiselect(norm_col, "Norms", "norms", _values(robust_accuracy["norm"]))
+    eps = shared_multiselect(st.container(), "Eps values", "eps", _values(robust_accuracy["eps"]),
+                             format_func="{:g}".format)
     keep = (robust_accuracy["model_id"].isin(chosen_models) & robust_accuracy["attack"].isin(attacks)
             & robust_accuracy["norm"].isin(norms) & robust_accuracy["eps"].isin(eps))
     return robust_accuracy[keep]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -34,3 +35,14 @@ def boundary_distances(model: nn.Module, split: Split, steps: int, batch_size: i
         taken.append(result.steps.cpu())
         success.append(result.success.cpu())
     return BoundaryDistances(torch.cat(distances).numpy(), torch.cat(taken).numpy(), torch.cat(success).numpy())
+
+
+def boundary_summary(boundary: pd.DataFrame) -> pd.DataFrame:
+    """Garaev et al.'s table 8 from ``boundary`` rows: per model_id, over the samples it classifies
+    correctly (the others are on the wrong side already), the mean and median L2 distance, the mean
+    DeepFool iterations, the share whose boundary was found, and their number (columns mean, median,
+    steps, found, samples)."""
+    correct = boundary[boundary.steps > 0]
+    return correct.groupby("model_id").agg(mean=("distance_l2", "mean"), median=("distance_l2", "median"),
+                                           steps=("steps", "mean"), found=("success", "mean"),
+                                           samples=("success", "size"))

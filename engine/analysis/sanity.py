@@ -44,6 +44,8 @@ def _row(check: str, model_id: str, passed: bool, detail: str) -> Row:
 
 def _monotone(accuracy: pd.DataFrame, tolerance: float) -> Iterator[Row]:
     for (model_id, sweep), rows in accuracy.groupby(["model_id", "sweep"]):
+        if len(rows) < 2:
+            continue
         ordered = rows.sort_values("eps")
         eps, acc = ordered.eps.tolist(), ordered.accuracy.tolist()
         rises = [i for i in range(1, len(acc)) if acc[i] > acc[i - 1] + tolerance]

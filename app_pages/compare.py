@@ -1,0 +1,39 @@
+"""Compare: two or more training modes side by side under the same attack setting."""
+
+import streamlit as st
+
+from engine.compare import comparison
+from engine.plots import accuracy_heatmap, robustness_curves
+from ui.state import shared_selectbox
+from ui.study import require_study
+from ui.widgets import csv_download, model_select
+
+ANALYSIS_TABLES = ("a_distance", "svcca", "norm_ratios", "boundary")
+
+study = require_study()
+st.title("Compare training modes")
+accuracy = study.robust_accuracy
+if accuracy.empty:
+    st.info("No attack has finished yet: comparisons appear here as the study runs.")
+    st.stop()
+st.caption("The chosen models under one attack sweep: their robustness curves, and one row each with clean and "
+           "robust accuracy, the A-distance of their losses, mean SVCCA, norm ratios and distance to the boundary "
+           "at the chosen eps (blank where the study has no analysis of that setting).")
+
+model_col, sweep_col, eps_col = st.columns([3, 2, 1])
+model_ids = model_select(model_col, accuracy, study.models, "Models to compare")
+if len(model_ids) < 2:
+    st.warning("Choose at least two models to compare.")
+sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", sorted(accuracy.sweep.unique()))
+rows = accuracy[accuracy.sweep == sweep]
+eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", sorted(rows.eps.unique()), format_func="{:g}".format)
+shown = rows[rows.model_id.isin(model_ids)]
+
+curves, bars = st.columns([3, 2])
+curves.plotly_chart(robustness_curves(shown, study.models), key="compare_curves", theme=None)
+bars.plotly_chart(accuracy_heatmap(shown[shown.eps == eps], study.models), key="compare_heatmap", theme=None)
+tables = {"models": study.models, "robust_accuracy": accuracy} | {name: study.table(name) for name in ANALYSIS_TABLES}
+table = comparison(tables, model_ids, sweep, eps)
+st.dataframe(table, hide_index=True, column_config={
+    name: st.column_config.NumberColumn(name, format="%.3f") for name in table.columns[2:]})
+csv_download(table, f"{study.name}_compare.csv", "Download comparison CSV")

@@ -1,0 +1,34 @@
+"""Training curves: accuracy per epoch on every per-epoch test set, with max and median over a window."""
+
+import streamlit as st
+
+from engine.analysis_plots import training_curves, window_statistics
+from ui.state import shared_multiselect
+from ui.study import require_study
+from ui.widgets import csv_download, model_select
+
+study = require_study()
+st.title("Training curves")
+curves = study.tables["training_curves"]
+if curves.empty:
+    st.info("No model has finished training yet.")
+    st.stop()
+st.caption("Accuracy after every epoch (Park & So 2020, figures 3-4): on the training inputs as seen in training "
+           "(`train`), the clean test set, and each per-epoch adversarial test set of the config's "
+           "`[epoch_evaluation]` (white-box, or transferred from a source model: `-from-SOURCE`).")
+
+model_col, set_col = st.columns([3, 2])
+model_ids = model_select(model_col, curves, study.models)
+test_sets = shared_multiselect(set_col, "Test sets", "test_sets", sorted(curves.test_set.unique()))
+chosen = curves[curves.model_id.isin(model_ids) & curves.test_set.isin(test_sets)]
+st.plotly_chart(training_curves(chosen, study.models), key="curves", theme=None)
+
+st.subheader("Max and median over an epoch window")
+last = int(curves.epoch.max())
+first, final = st.slider("Epochs", 1, last, (max(1, last // 2), last)) if last > 1 else (1, 1)
+stats = window_statistics(chosen, first, final)
+st.dataframe(stats, hide_index=True, column_config={
+    "max": st.column_config.NumberColumn("max", format="%.4f"),
+    "median": st.column_config.NumberColumn("median", format="%.4f"),
+})
+csv_download(chosen, f"{study.name}_training_curves.csv", "Download training curves CSV")

@@ -1,0 +1,82 @@
+"""Selections shared by every page and kept in the URL, so that a view can be shared by its link.
+
+A selection lives in ``st.session_state`` under ``"sel:<name>"`` (not as a widget key: Streamlit
+forgets the state of widgets a page does not draw) and in the query parameter ``<name>`` as
+comma-separated values. Widgets are drawn under a key derived from their options, so another study
+with other values starts from the stored selection restricted to what exists, or from everything.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+PREFIX = "sel:"
+
+
+def encode(value: Any) -> str:
+    """A value as it appears in the URL: floats by ``:g`` (0.1, inf), everything else by ``str``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def stored(name: str) -> list[str] | None:
+    """The encoded values stored for ``name`` (this session, else the URL), or None if never chosen."""
+    key = PREFIX + name
+    if key not in st.session_state and name in st.query_params:
+        st.session_state[key] = [part for part in st.query_params[name].split(",") if part]
+    return st.session_state.get(key)
+
+
+def remember(name: str, values: Sequence[Any]) -> None:
+    """Store ``values`` for ``name`` in the session and the URL."""
+    encoded = [encode(value) for value in values]
+    st.session_state[PREFIX + name] = encoded
+    st.query_params[name] = ",".join(encoded)
+
+
+def sync_url() -> None:
+    """Write every stored selection into the URL (page switches start from a bare URL)."""
+    for key, values in list(st.session_state.items()):
+        if isinstance(key, str) and key.startswith(PREFIX) and isinstance(values, list):
+            st.query_params[key[len(PREFIX):]] = ",".join(values)
+
+
+def _widget_key(name: str, options: Sequence[Any]) -> str:
+    digest = zlib.crc32("\x1f".join(encode(option) for option in options).encode())
+    return f"widget:{name}:{digest:08x}"
+
+
+def shared_multiselect(container: DeltaGenerator, label: str, name: str, options: Sequence[Any],
+                       format_func: Callable[[Any], str] = str, initial: Sequence[Any] | None = None,
+                       **kwargs: Any) -> list:
+    """A multiselect whose choice is shared by every page and the URL; at first ``initial`` (default: all)
+    is selected."""
+    options = list(options)
+    wanted = stored(name)
+    if wanted is None:
+        wanted = [encode(option) for option in (options if initial is None else initial)]
+    default = [option for option in options if encode(option) in wanted] or options
+    key = _widget_key(name, options)
+    value = container.multiselect(label, options, default=default, key=key, format_func=format_func,
+                                  on_change=lambda: remember(name, st.session_state[key]), **kwargs)
+    remember(name, value)
+    return value
+
+
+def shared_selectbox(container: DeltaGenerator, label: str, name: str, options: Sequence[Any],
+                     format_func: Callable[[Any], str] = str, **kwargs: Any) -> Any:
+    """A selectbox whose choice is shared by every page and the URL; the first option at first."""
+    options = list(options)
+    if not options:
+        return container.selectbox(label, options, **kwargs)
+    wanted = stored(name) or []
+    index = next((i for i, option in enumerate(options) if encode(option) in wanted[:1]), 0)
+    key = _widget_key(name, options)
+    value = container.selectbox(label, options, index=index, key=key, format_func=format_func,
+                                on_change=lambda: remember(name, [st.session_state[key]]), **kwargs)
+    remember(name, [value])
+    return value
