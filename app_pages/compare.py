@@ -24,7 +24,7 @@ model_col, sweep_col, eps_col = st.columns([3, 2, 1])
 model_ids = model_select(model_col, accuracy, study.models, "Models to compare")
 if len(model_ids) < 2:
     st.warning("Choose at least two models to compare.")
-sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", sorted(accuracy.sweep.unique()))
+sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", study.sweep_order(accuracy.sweep))
 rows = accuracy[accuracy.sweep == sweep]
 eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", sorted(rows.eps.unique()), format_func="{:g}".format)
 shown = rows[rows.model_id.isin(model_ids)]

@@ -19,7 +19,7 @@ st.caption("Each model's penultimate features projected on the first two princip
 adversarial = pca[pca.sweep != "clean"]
 model_col, sweep_col, eps_col = st.columns([3, 2, 1])
 model_ids = model_select(model_col, pca, study.models)
-sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", sorted(adversarial.sweep.unique()))
+sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", study.sweep_order(adversarial.sweep))
 eps_options = sorted(adversarial[adversarial.sweep == sweep].eps.unique())
 eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func="{:g}".format)
 show = st.radio("Inputs", ["clean and adversarial", "clean only", "adversarial only"], horizontal=True)

@@ -19,7 +19,7 @@ st.caption("Per-sample cross-entropy of each model on its analysed test images, 
 attacked = per_sample[per_sample.sweep != "clean"]
 model_col, sweep_col = st.columns([3, 2])
 model_ids = model_select(model_col, per_sample, study.models)
-sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", sorted(attacked.sweep.unique()))
+sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", study.sweep_order(attacked.sweep))
 eps_options = sorted(attacked[attacked.sweep == sweep].eps.unique())
 spread = sorted({eps_options[0], eps_options[len(eps_options) // 2], eps_options[-1]}) if eps_options else []
 eps = shared_multiselect(st.container(), "Eps values", f"eps_{sweep}", eps_options, format_func="{:g}".format,

@@ -17,7 +17,7 @@ st.caption("Garaev et al. 2024 §3.2: for every perturbation 1 <= ||d||_2 / ||d|
 
 model_col, sweep_col = st.columns([3, 2])
 model_ids = model_select(model_col, ratios, study.models)
-sweeps = shared_multiselect(sweep_col, "Attack sweeps", "sweeps", sorted(ratios.sweep.unique()))
+sweeps = shared_multiselect(sweep_col, "Attack sweeps", "sweeps", study.sweep_order(ratios.sweep))
 chosen = ratios[ratios.model_id.isin(model_ids) & ratios.sweep.isin(sweeps)]
 st.plotly_chart(norm_ratio_chart(chosen, study.models), key="norm_ratios", theme=None)
 st.dataframe(chosen, hide_index=True, column_config={

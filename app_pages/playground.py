@@ -98,9 +98,9 @@ def _run(study, model_ids: list[str], x: torch.Tensor, label: int | None, cfg: A
 
 def _show(result: PlaygroundResult, classes: tuple[str, ...], cfg: AttackConfig, key: str) -> None:
     before, after, change = st.columns(3)
-    before.image(_as_picture(result.x), caption=f"original: {classes[result.clean_pred]}")
-    after.image(_as_picture(result.x_adv), caption=f"adversarial: {classes[result.adv_pred]}")
-    change.image(_picture(amplified(result.x, result.x_adv)), caption="perturbation, amplified")
+    before.image(_as_picture(result.x), caption=f"original: {classes[result.clean_pred]}", width="stretch")
+    after.image(_as_picture(result.x_adv), caption=f"adversarial: {classes[result.adv_pred]}", width="stretch")
+    change.image(_picture(amplified(result.x, result.x_adv)), caption="perturbation, amplified", width="stretch")
     fooled = "fooled" if result.adv_pred != result.label else "not fooled"
     st.caption(f"{fooled}; ||d||_{cfg.norm.removeprefix('L')} = {result.perturbation:.4g}; "
                f"attack took {result.seconds * 1000:.0f} ms")

@@ -18,7 +18,7 @@ st.caption("SVCCA (Raghu et al. 2017) between clean and adversarial representati
 model_col, layer_col = st.columns([3, 2])
 model_ids = model_select(model_col, svcca, study.models)
 layer = shared_selectbox(layer_col, "Layer", "layer", list(dict.fromkeys(svcca.layer)))
-sweeps = shared_multiselect(st.container(), "Attack sweeps", "sweeps", sorted(svcca.sweep.unique()))
+sweeps = shared_multiselect(st.container(), "Attack sweeps", "sweeps", study.sweep_order(svcca.sweep))
 chosen = svcca[svcca.model_id.isin(model_ids) & (svcca.layer == layer) & svcca.sweep.isin(sweeps)]
 
 st.subheader(f"Mean SVCCA against eps ({layer})")

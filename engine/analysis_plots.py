@@ -16,6 +16,7 @@ from engine.plots import ACCURACY_RANGE, empty_figure, model_labels
 
 LOSS_FLOOR = 1e-8  # losses below this are drawn at it on the log scale
 KDE_POINTS = 200
+BINS = 50  # histogram bins over the range of all shown losses, the same for every input set
 
 
 def input_label(attack: str, norm: str | None, eps: float) -> str:
@@ -41,6 +42,8 @@ def loss_distributions(per_sample: pd.DataFrame, a_distance: pd.DataFrame, log_s
     groups = per_sample.groupby(["sweep", "eps"], sort=False)
     ordered = sorted(groups, key=lambda item: (item[0][0] != "clean", item[0][1]))
     colours = px.colors.qualitative.Plotly
+    every = _loss_values(per_sample["loss"], log_scale)
+    bins = {"start": float(every.min()), "end": float(every.max()), "size": max(float(np.ptp(every)), 1e-6) / BINS}
     for index, ((sweep, eps), rows) in enumerate(ordered):
         first = rows.iloc[0]
         name = input_label(first.attack, first.norm, eps)
@@ -48,12 +51,13 @@ def loss_distributions(per_sample: pd.DataFrame, a_distance: pd.DataFrame, log_s
             name += f" (A-distance {shift[(sweep, eps)]:.2f})"
         colour = colours[index % len(colours)]
         values = _loss_values(rows["loss"], log_scale)
-        figure.add_histogram(x=values, histnorm="probability density", name=name, opacity=0.45, nbinsx=60,
+        figure.add_histogram(x=values, histnorm="probability density", name=name, opacity=0.45, xbins=bins,
                              marker_color=colour, legendgroup=name)
         _add_kde(figure, values, name, colour)
     title = "log10 cross-entropy loss" if log_scale else "cross-entropy loss"
-    figure.update_layout(barmode="overlay", xaxis_title=title, yaxis_title="density", height=440,
-                         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
+    figure.update_layout(barmode="overlay", xaxis_title=title, yaxis_title="density", height=460,
+                         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+                         margin={"t": 90, "l": 10, "r": 10})
     return figure
 
 
@@ -68,26 +72,35 @@ def _add_kde(figure: go.Figure, values: np.ndarray, name: str, colour: str) -> N
 
 
 def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, ...]) -> go.Figure:
-    """PCA scatter of penultimate features, one panel per model side by side, colour = true class,
-    symbol = clean or adversarial input (projected on the plane of the model's clean features)."""
+    """PCA scatter of penultimate features: one column per model (side by side, in ``models`` order), one row
+    per input set (clean, then adversarial, on the plane of the model's clean features); colour = true class."""
     if pca.empty:
         return empty_figure("No latent-space projections to show (empty table or selection)")
-    labels = model_labels(models)
-    frame = pca.assign(model=pca.model_id.map(lambda model_id: labels.get(model_id, model_id)),
-                       cls=pca.label.map(lambda label: classes[label] if 0 <= label < len(classes) else str(label)),
+    frame = pca.assign(cls=pca.label.map(lambda label: classes[label] if 0 <= label < len(classes) else str(label)),
                        input_set=[input_label(i, n, e) for i, n, e in zip(pca.input, pca.norm, pca.eps, strict=True)],
                        correct=pca.pred == pca.label)
-    order = [labels.get(model_id, model_id) for model_id in dict.fromkeys(pca.model_id)]
-    figure = px.scatter(frame, x="pc1", y="pc2", color="cls", symbol="input_set", facet_col="model",
-                        facet_col_wrap=3, opacity=0.6, hover_data=["sample", "pred", "correct"],
-                        category_orders={"cls": list(classes), "model": order},
-                        labels={"cls": "class", "input_set": "input"})
+    known = [model_id for model_id in models.model_id if model_id in set(pca.model_id)]
+    order = known + sorted(set(pca.model_id) - set(known))
+    inputs = sorted(frame.input_set.unique(), key=lambda name: name != "clean")
+    figure = px.scatter(frame, x="pc1", y="pc2", color="cls", facet_col="model_id", facet_row="input_set",
+                        opacity=0.6, hover_data=["sample", "pred", "correct"],
+                        category_orders={"cls": list(classes), "model_id": order, "input_set": inputs},
+                        labels={"cls": "class", "input_set": "input", "model_id": "model"})
     figure.update_traces(marker={"size": 5})
     figure.update_xaxes(matches=None, showticklabels=True)
     figure.update_yaxes(matches=None, showticklabels=True)
-    figure.for_each_annotation(lambda note: note.update(text=note.text.replace("model=", "")))
-    rows = -(-len(order) // 3)
-    return figure.update_layout(height=120 + 380 * rows)
+    for column, model_id in enumerate(order, start=1):  # clean and adversarial of a model on the same scale
+        points = frame[frame.model_id == model_id]
+        figure.update_xaxes(range=_padded(points.pc1), col=column)
+        figure.update_yaxes(range=_padded(points.pc2), col=column)
+    figure.for_each_annotation(lambda note: note.update(text=note.text.split("=", 1)[-1]))
+    return figure.update_layout(height=100 + 360 * len(inputs))
+
+
+def _padded(values: pd.Series) -> list[float]:
+    low, high = float(values.min()), float(values.max())
+    margin = 0.05 * (high - low) or 1.0
+    return [low - margin, high + margin]
 
 
 def svcca_coefficients(svcca: pd.DataFrame) -> go.Figure:

@@ -156,8 +156,9 @@ def probability_bars(classes: tuple[str, ...], clean: np.ndarray, adversarial: n
     figure = px.bar(frame, x="probability", y="class", color="input", barmode="group", orientation="h",
                     range_x=(0, 1), color_discrete_sequence=["#1f77b4", "#d62728"],
                     category_orders={"class": list(classes)})
-    return figure.update_layout(height=120 + 28 * len(classes), margin={"t": 10, "l": 10, "r": 10},
-                                legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}, yaxis_title=None)
+    figure.update_yaxes(automargin=True, title=None)
+    return figure.update_layout(height=140 + 26 * len(classes), margin={"t": 30, "r": 10},
+                                legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None})
 
 
 def transfer_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from engine.config import ConfigError, study_from_dict
 from engine.results import SchemaError
 from engine.results.manifest import in_config_order
 from engine.results.schema import SCHEMA_VERSION
@@ -36,6 +38,15 @@ class Study:
     def table(self, name: str) -> pd.DataFrame:
         """Table ``name`` (empty when the study has none); ``StudyError`` when it does not match the schema."""
         return self.tables[name] if name in self.tables else _read_table(self.path, name)
+
+    def sweep_order(self, keys: Iterable[str]) -> list[str]:
+        """Sweep keys with the config's white-box PGD sweeps first, then in config order (unknown keys last)."""
+        try:
+            sweeps = study_from_dict(self.manifest.get("config", {})).attacks
+        except (ConfigError, TypeError, ValueError):
+            sweeps = ()
+        rank = {sweep.key: (sweep.name != "pgd" or bool(sweep.source), index) for index, sweep in enumerate(sweeps)}
+        return sorted(set(keys), key=lambda key: (rank.get(key, (True, len(rank))), key))
 
     @property
     def dataset(self) -> str:

@@ -30,7 +30,11 @@ HOST = "127.0.0.1"
 START_TIMEOUT_S = 90
 PAGE_TIMEOUT_MS = 90_000
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-PAGES = {"overview": "", "accuracy": "accuracy"}
+PAGES = {"overview": "", "accuracy": "accuracy", "compare": "compare", "losses": "losses", "latent": "latent",
+         "svcca": "svcca", "norms": "norms", "training": "training", "playground": "playground"}
+CHART_PAGES = {"compare", "losses", "latent", "svcca", "norms", "training"}
+MEMORY_LIMIT = 2 * 2**30  # the server's resident memory after every page and a playground run per model
+SCREENSHOTS = "ATLAS_SCREENSHOTS"  # set to a directory to keep the screenshots
 
 
 def free_port() -> int:
@@ -56,8 +60,8 @@ def wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(smoke_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the app served in a subprocess, stopped after the module's tests."""
+def app_server(smoke_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """(base URL, process id) of the app served in a subprocess, stopped after the module's tests."""
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -69,7 +73,7 @@ def app_url(smoke_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         url = f"http://{HOST}:{port}"
         wait_healthy(url, server, log)
-        yield url
+        yield url, server.pid
     finally:
         server.terminate()
         try:
@@ -77,6 +81,11 @@ def app_url(smoke_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def app_url(app_server: tuple[str, int]) -> str:
+    return app_server[0]
 
 
 @pytest.fixture(scope="module")
@@ -103,15 +112,82 @@ def open_page(page, url: str) -> None:
     page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)
 
 
+def screenshot(page, tmp_path: Path, name: str) -> None:
+    folder = Path(os.environ.get(SCREENSHOTS) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+
+def key_element(page, name: str):
+    """What shows that page ``name`` has drawn its results."""
+    if name == "accuracy":
+        return page.locator(".js-plotly-plot .heatmaplayer")
+    if name in CHART_PAGES:
+        return page.locator(".js-plotly-plot")
+    if name == "playground":
+        return page.get_by_role("button", name="Attack")
+    return page.get_by_test_id("stDataFrame")
+
+
+def assert_no_error(page) -> None:
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stAlertContentError").count() == 0
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_without_exception(name: str, app_url: str, page, smoke_study: Path, tmp_path: Path) -> None:
     open_page(page, f"{app_url}/{PAGES[name]}")
-    key_element = page.locator(".js-plotly-plot .heatmaplayer") if name == "accuracy" else (
-        page.get_by_test_id("stDataFrame"))
-    playwright.expect(key_element.first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    playwright.expect(key_element(page, name).first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     page.wait_for_timeout(1000)  # let the other charts and tables finish drawing
-    page.screenshot(path=tmp_path / f"{name}.png", full_page=True)
+    screenshot(page, tmp_path, name)
     sidebar_input = page.get_by_test_id("stSidebar").get_by_role("textbox", name="Results directory")
     playwright.expect(sidebar_input).to_have_value(str(smoke_study))
-    assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stAlertContentError").count() == 0
+    assert_no_error(page)
+
+
+def dark_shoe_png(path: Path) -> Path:
+    """A photo-like PNG: a dark shape on a light background, as a user would upload."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (120, 90), (235, 235, 230))
+    ImageDraw.Draw(image).polygon([(15, 60), (70, 25), (105, 45), (105, 70), (15, 70)], fill=(40, 30, 30))
+    image.save(path)
+    return path
+
+
+def attack_and_wait(page) -> None:
+    page.get_by_role("button", name="Attack").click()
+    playwright.expect(page.get_by_text("attack took").first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)
+
+
+def test_playground_attacks_an_uploaded_png(app_url: str, page, tmp_path: Path) -> None:
+    open_page(page, f"{app_url}/playground")
+    page.get_by_text("Upload an image").click()
+    page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)
+    page.locator("input[type=file]").set_input_files(dark_shoe_png(tmp_path / "shoe.png"))
+    playwright.expect(page.get_by_text("Model input (1 x 28 x 28)")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)
+    attack_and_wait(page)
+    page.wait_for_timeout(1000)
+    screenshot(page, tmp_path, "playground_upload")
+    assert page.get_by_text("attack took").count() >= 1
+    assert page.locator(".js-plotly-plot").count() >= 1  # class probabilities before and after
+    assert_no_error(page)
+
+
+def resident_bytes(pid: int) -> int:
+    """VmRSS of process ``pid`` (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def test_server_memory_stays_bounded(app_server: tuple[str, int], page) -> None:
+    url, pid = app_server
+    for path in PAGES.values():
+        open_page(page, f"{url}/{path}")
+    open_page(page, f"{url}/playground")
+    attack_and_wait(page)  # a test image attacked on every model of the study
+    assert resident_bytes(pid) < MEMORY_LIMIT

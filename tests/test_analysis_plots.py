@@ -1,0 +1,113 @@
+"""Figure builders of the analysis tables, and the comparison table, on small synthetic tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.analysis_plots import (
+    boundary_distances,
+    latent_scatter,
+    loss_distributions,
+    norm_ratio_chart,
+    svcca_coefficients,
+    svcca_means,
+    training_curves,
+    window_statistics,
+)
+from engine.compare import comparison
+from engine.results.schema import TABLES
+
+
+def _table(name: str, rows: list[dict]) -> pd.DataFrame:
+    columns = TABLES[name].names
+    return pd.DataFrame([{column: row.get(column) for column in columns} for row in rows], columns=columns)
+
+
+MODELS = _table("models", [{"model_id": "std", "training_mode": "standard", "clean_accuracy": 0.9},
+                           {"model_id": "adv", "training_mode": "pgd", "train_norm": "L2", "train_eps": 1.0,
+                            "clean_accuracy": 0.8}])
+
+
+def _losses(model_id: str = "std") -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = [{"model_id": model_id, "attack": "clean", "sweep": "clean", "eps": 0.0, "loss": value}
+            for value in rng.gamma(1.0, 0.1, 300)]
+    rows += [{"model_id": model_id, "attack": "pgd", "sweep": "pgd-L2", "norm": "L2", "eps": 1.0, "loss": value}
+             for value in rng.gamma(2.0, 1.0, 300)]
+    return _table("per_sample", rows)
+
+
+def test_loss_distributions_share_bins_and_name_the_a_distance() -> None:
+    shift = _table("a_distance", [{"model_id": "std", "sweep": "pgd-L2", "eps": 1.0, "a_distance": 1.5}])
+    figure = loss_distributions(_losses(), shift)
+    histograms = [trace for trace in figure.data if trace.type == "histogram"]
+    assert [trace.name for trace in histograms] == ["clean", "pgd L2 eps=1 (A-distance 1.50)"]
+    assert histograms[0].xbins == histograms[1].xbins  # one bin width: the densities are comparable
+    assert len([trace for trace in figure.data if trace.type == "scatter"]) == 2  # a KDE each
+    assert figure.layout.xaxis.title.text.startswith("log10")
+
+
+def test_a_constant_loss_gets_a_histogram_without_kde() -> None:
+    constant = _table("per_sample", [{"model_id": "std", "attack": "clean", "sweep": "clean", "eps": 0.0,
+                                      "loss": 0.5}] * 5)
+    figure = loss_distributions(constant, _table("a_distance", []), log_scale=False)
+    assert [trace.type for trace in figure.data] == ["histogram"]
+
+
+def test_latent_scatter_puts_models_in_columns_and_inputs_in_rows() -> None:
+    rows = [{"model_id": model_id, "input": name, "sweep": name, "norm": None if name == "clean" else "L2",
+             "eps": 0.0 if name == "clean" else 1.0, "sample": i, "label": i % 3, "pred": i % 3,
+             "pc1": float(i), "pc2": float(-i)} for model_id in ("adv", "std") for name in ("pgd", "clean")
+            for i in range(6)]
+    figure = latent_scatter(_table("pca", rows), MODELS, ("a", "b", "c"))
+    titles = [note.text for note in figure.layout.annotations]
+    assert titles[:2] == ["std", "adv"] and set(titles[2:]) == {"clean", "pgd L2 eps=1"}
+    assert {trace.name for trace in figure.data} == {"a", "b", "c"}
+
+
+def test_svcca_and_norm_ratio_charts() -> None:
+    svcca = _table("svcca", [{"model_id": "std", "sweep": "pgd-L2", "norm": "L2", "eps": eps, "layer": "fc1",
+                              "index": index, "coefficient": 1 - 0.1 * index * eps, "mean": 1 - 0.2 * eps}
+                             for eps in (0.5, 1.0) for index in range(4)])
+    assert len(svcca_coefficients(svcca).data) == 2  # one line per eps
+    (means,) = svcca_means(svcca, MODELS).data
+    assert list(means.y) == [0.9, 0.8]
+    ratios = _table("norm_ratios", [{"model_id": "std", "sweep": "pgd-L2", "eps": 1.0, "c1": 2.0, "c2": 9.0,
+                                     "sqrt_d": 28.0}])
+    figure = norm_ratio_chart(ratios, MODELS)
+    assert {trace.name for trace in figure.data} == {"std (standard), C1", "std (standard), C2"}
+    assert sorted(shape.y0 for shape in figure.layout.shapes) == [1.0, 28.0]
+
+
+def test_empty_inputs_give_explanatory_figures() -> None:
+    for figure in (loss_distributions(_table("per_sample", []), _table("a_distance", [])),
+                   boundary_distances(_table("boundary", []), MODELS),
+                   training_curves(_table("training_curves", []), MODELS)):
+        assert figure.layout.annotations[0].text.startswith("No ")
+
+
+def test_window_statistics_are_max_and_median_over_the_window() -> None:
+    accuracies = enumerate([0.5, 0.7, 0.6, 0.9], start=1)
+    curves = _table("training_curves", [{"model_id": "std", "epoch": epoch, "test_set": "clean", "accuracy": accuracy}
+                                        for epoch, accuracy in accuracies])
+    stats = window_statistics(curves, 2, 3).iloc[0]
+    assert (stats["max"], stats["median"], stats["epochs"]) == (0.7, pytest.approx(0.65), 2)
+
+
+def test_comparison_lines_up_every_figure_per_model() -> None:
+    tables = {
+        "models": MODELS,
+        "robust_accuracy": _table("robust_accuracy", [{"model_id": m, "sweep": "pgd-L2", "eps": 1.0, "accuracy": a}
+                                                      for m, a in (("std", 0.1), ("adv", 0.6))]),
+        "a_distance": _table("a_distance", [{"model_id": "std", "sweep": "pgd-L2", "eps": 1.0, "a_distance": 1.2}]),
+        "svcca": _table("svcca", [{"model_id": "adv", "sweep": "pgd-L2", "eps": 1.0, "layer": "penultimate",
+                                   "index": 0, "mean": 0.97}]),
+        "norm_ratios": _table("norm_ratios", []),
+        "boundary": _table("boundary", [{"model_id": "adv", "distance_l2": 2.0, "steps": 3, "success": True}]),
+    }
+    table = comparison(tables, ["adv", "std"], "pgd-L2", 1.0).set_index("model_id")
+    assert table.loc["adv", "robust accuracy"] == 0.6 and table.loc["std", "A-distance"] == 1.2
+    assert table.loc["adv", "mean SVCCA (penultimate)"] == 0.97 and table.loc["adv", "boundary distance"] == 2.0
+    assert np.isnan(table.loc["std", "boundary distance"]) and list(table.training) == ["pgd", "standard"]
