@@ -329,3 +329,20 @@ def test_playground_explains_bad_uploads(smoke_study: Path, name: str, payload: 
     at.file_uploader[0].set_value((name, payload, "image/png")).run()
     assert not at.exception
     assert message in at.error[0].value
+
+
+def test_older_schema_version_is_explained(study_copy: Path) -> None:
+    manifest = read_json(study_copy / "manifest.json")
+    (study_copy / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 1}))
+    at = open_app(study_copy, "app_pages/losses.py")
+    assert not at.exception
+    assert "schema version 1" in at.error[0].value and "python -m engine run" in at.error[0].value
+
+
+def test_study_without_analyses_says_how_to_add_them(study_copy: Path) -> None:
+    for table in ("per_sample", "pca", "svcca"):
+        shutil.rmtree(study_copy / table)
+    for page in ("app_pages/losses.py", "app_pages/latent.py", "app_pages/svcca.py"):
+        at = open_app(study_copy, page)
+        assert_clean(at)
+        assert "[analysis]" in at.info[0].value
