@@ -8,8 +8,10 @@ import sys
 
 from engine.config import ConfigError, load_study
 from engine.data import ROOT_ENV, DataNotFoundError
+from engine.ray_backend import BackendError
 from engine.results import SchemaError
 from engine.results.io import NotAStudyError
+from engine.results.lock import StudyLockedError
 
 log = logging.getLogger("engine")
 
@@ -24,7 +26,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             state = "done" if is_done(job, study, args.out) else "todo"
             print(f"{state}  {job.kind:6s}  {job.id}")
         return 0
-    summary = run_study(study, args.out, args.data_root, args.device, not args.quiet, args.config)
+    summary = run_study(study, args.out, args.data_root, args.device, not args.quiet, args.config, args.backend,
+                        args.address)
     print(f"{study.name}: ran {len(summary.ran)} jobs, skipped {len(summary.skipped)} finished ones -> {args.out}")
     return 0
 
@@ -75,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"where datasets live (default: ${ROOT_ENV} or ~/.cache/robustness-atlas/data)")
     run.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     run.add_argument("--dry-run", action="store_true", help="list the jobs and whether each is done; run nothing")
+    run.add_argument("--backend", choices=("local", "ray"), default="local",
+                     help="local: one job after another in this process (default); ray: jobs as Ray tasks "
+                          "(pip install '.[ray]')")
+    run.add_argument("--address", default=None,
+                     help="Ray cluster to join: auto, or HOST:PORT of its head (default: start a local one)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.set_defaults(handler=_cmd_run)
 
@@ -135,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     except (NotAStudyError, SchemaError) as error:
         print(f"results error: {error}", file=sys.stderr)
         return 4
+    except StudyLockedError as error:
+        print(f"busy: {error}", file=sys.stderr)
+        return 5
+    except BackendError as error:
+        print(f"backend error: {error}", file=sys.stderr)
+        return 6
     except KeyboardInterrupt:
         print("interrupted: finished jobs are kept; rerun the same command to resume", file=sys.stderr)
         return 130

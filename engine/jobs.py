@@ -115,5 +115,13 @@ def expand(study: StudyConfig) -> list[Job]:
     return trains + attacks + analyses
 
 
+def prerequisites(job: Job, study: StudyConfig) -> list[str]:
+    """Ids of the jobs that must finish before ``job``: the trainings of the models it builds on."""
+    if job.kind == "train":
+        return sorted(study.dependencies(job.model))
+    source = [job.sweep.source] if job.kind == "attack" and job.sweep.source else []
+    return [job.model.id, *source]
+
+
 def is_done(job: Job, study: StudyConfig, out: Path) -> bool:
     return part_job_hash(part_path(out, job.done_table, job.id)) == job.hash(study)

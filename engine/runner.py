@@ -24,6 +24,7 @@ from engine.evaluation import accuracy, craft, evaluate_attack, evaluate_sweep
 from engine.jobs import Job, content_hash, expand, is_done, non_default
 from engine.models import Classifier, parameter_count
 from engine.results.io import write_json, write_part
+from engine.results.lock import remove_temp_files, study_lock
 from engine.results.manifest import build_manifest
 from engine.robust_dataset import robust_split
 from engine.training import TrainedModel, train_model
@@ -199,37 +200,63 @@ def _run_analysis(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
         write_part(out, table, job.id, tables[table], job_hash)
 
 
+def execute(job: Job, ctx: _Context, out: Path, progress: bool = False) -> None:
+    """Run one job of ``ctx.study`` into ``out``; its results are written atomically, the marker last."""
+    log.info("running %s job %s", job.kind, job.id)
+    job_hash = job.hash(ctx.study)
+    if job.analysis:
+        _run_analysis(job, ctx, out, job_hash)
+    elif job.sweep is None:
+        _run_train(job, ctx, out, job_hash, progress)
+    else:
+        _run_attack(job, ctx, out, job_hash)
+
+
+def execute_alone(study: StudyConfig, job: Job, out: str, data_root: str | None, device: str, *_after: str) -> str:
+    """``execute`` with a context of its own (for a worker process); returns the job id. ``_after`` are
+    the ids of the jobs it had to wait for (the Ray backend passes them to order the tasks)."""
+    execute(job, _Context(study, data_root, pick_device(device)), Path(out))
+    return job.id
+
+
 @dataclass(frozen=True)
 class RunSummary:
     ran: list[str]
     skipped: list[str]
 
 
+def _run_local(study: StudyConfig, todo: list[Job], out: Path, ctx: _Context, progress: bool) -> None:
+    for job in tqdm(todo, desc=study.name, unit="job", disable=not progress):
+        execute(job, ctx, out, progress)
+
+
 def run_study(study: StudyConfig, out: str | Path, data_root: str | None = None, device: str = "auto",
-              progress: bool = True, config_path: str | None = None) -> RunSummary:
+              progress: bool = True, config_path: str | None = None, backend: str = "local",
+              address: str | None = None) -> RunSummary:
     """Run every unfinished job of ``study`` into directory ``out``; finished jobs are skipped.
 
-    ``config_path`` (the TOML file the study came from) is recorded in the manifest.
+    ``backend`` "local" runs the jobs one after another in this process; "ray" runs them as tasks
+    on a Ray cluster (``address``: "auto", "HOST:PORT", or None to start a local one), each after
+    the jobs it depends on. One runner at a time may write ``out`` (``StudyLockedError``); temp
+    files left by an interrupted run are removed first. ``config_path`` (the TOML file the study
+    came from) is recorded in the manifest.
     """
     out = Path(out)
-    jobs = expand(study)
-    ctx = _Context(study, data_root, pick_device(device))
-    manifest = build_manifest(study.to_dict(), str(ctx.device), [job.id for job in jobs]) | {"config_path": config_path}
-    write_json(out / "manifest.json", manifest)
-    ran, skipped = [], []
-    for job in tqdm(jobs, desc=study.name, unit="job", disable=not progress):
-        job_hash = job.hash(study)
-        if is_done(job, study, out):
-            skipped.append(job.id)
-            continue
-        log.info("running %s job %s", job.kind, job.id)
-        if job.analysis:
-            _run_analysis(job, ctx, out, job_hash)
-        elif job.sweep is None:
-            _run_train(job, ctx, out, job_hash, progress)
+    with study_lock(out):
+        for leftover in remove_temp_files(out):
+            log.info("removed %s, left by an interrupted write", leftover)
+        jobs = expand(study)
+        todo = [job for job in jobs if not is_done(job, study, out)]
+        ctx = _Context(study, data_root, pick_device(device)) if backend == "local" else None
+        where = str(ctx.device) if ctx else f"ray ({device})"
+        manifest = build_manifest(study.to_dict(), where, [job.id for job in jobs]) | {"config_path": config_path}
+        write_json(out / "manifest.json", manifest)
+        if ctx:
+            _run_local(study, todo, out, ctx, progress)
         else:
-            _run_attack(job, ctx, out, job_hash)
-        ran.append(job.id)
-    write_part(out, "sanity_checks", "study", study_checks(out))
-    write_json(out / "manifest.json", {**manifest, "finished": True})
-    return RunSummary(ran, skipped)
+            from engine.ray_backend import run_on_ray
+
+            run_on_ray(study, todo, out, data_root, device, progress, address)
+        write_part(out, "sanity_checks", "study", study_checks(out))
+        write_json(out / "manifest.json", {**manifest, "finished": True})
+    return RunSummary([job.id for job in todo], [job.id for job in jobs if job not in todo])
