@@ -1,0 +1,77 @@
+"""A study killed with SIGKILL at several moments and rerun ends with exactly the rows of an
+uninterrupted run; two runners never write one directory at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import assert_same_results
+
+from engine.cli import main
+from engine.config import load_study
+from engine.results.lock import StudyLockedError, study_lock
+from engine.runner import run_study
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = REPO / "configs" / "smoke.toml"
+KILL_AFTER_S = (6, 9, 12, 15)  # seconds into each attempt: mid-training, mid-attacks, mid-analyses
+pytestmark = pytest.mark.integration
+
+
+def _runner(out: Path) -> subprocess.Popen:
+    """The smoke study run by the CLI in a subprocess with one torch thread, as the in-process fixture."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "engine", "run", str(SMOKE), "--out", str(out), "-q"]
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_sigkill_at_any_moment_then_rerun_gives_the_uninterrupted_rows(smoke_study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    kills = 0
+    for delay in KILL_AFTER_S:
+        runner = _runner(out)
+        time.sleep(delay)
+        if runner.poll() is None:
+            runner.send_signal(signal.SIGKILL)
+            kills += 1
+        runner.wait()
+    assert kills >= 3, "the study finished before it could be killed: raise KILL_AFTER_S"
+    final = _runner(out)
+    assert final.wait(timeout=600) == 0, final.stderr.read().decode()
+    assert assert_same_results(smoke_study, out) > 10_000
+    assert not list(out.rglob(".tmp-*")) and not list(out.rglob("*.resume.safetensors"))
+
+
+def test_a_second_runner_on_the_same_directory_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "busy"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+                               "from engine.results.lock import study_lock\n"
+                               f"with study_lock(Path({str(out)!r})):\n    print('held', flush=True)\n"
+                               "    time.sleep(60)"], cwd=REPO, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        with pytest.raises(StudyLockedError, match=f"another runner \\(process {holder.pid}\\)"):
+            run_study(load_study(SMOKE), out, progress=False)
+        assert main(["run", str(SMOKE), "--out", str(out), "-q"]) == 5
+        assert "busy:" in capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    with study_lock(out):  # the kernel released the killed holder's lock
+        pass
+
+
+def test_leftover_temp_files_are_removed_and_never_read(smoke_study: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = Path(shutil.copytree(smoke_study, tmp_path / "copy"))
+    leftover = out / "robust_accuracy" / ".tmp-abc123.parquet"
+    leftover.write_bytes(b"half a parquet file")
+    summary = run_study(load_study(SMOKE), out, progress=False)
+    assert summary.ran == [] and not leftover.exists()
