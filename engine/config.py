@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DATASETS = ("mnist", "fashion_mnist", "cifar10")
+DATASETS = ("mnist", "fashion_mnist", "cifar10", "cinic10")
 NORMS = ("Linf", "L2", "L1", "L0")
 TRAINING_MODES = ("standard", "pgd", "fast", "robust_dataset", "pregenerated")
 ROBUST_INITS = ("image", "noise")
@@ -42,7 +42,7 @@ def _check_eps(eps: float, norm: str | None, path: str, unbounded: bool = False)
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "fashion_mnist"  # mnist | fashion_mnist | cifar10
+    dataset: str = "fashion_mnist"  # mnist | fashion_mnist | cifar10 | cinic10 (an ImageFolder under the data root)
     train_subset: int = 0  # first N training images; 0 = the full training set
     root: str = ""  # data root; "" = --data-root, $ATLAS_DATA_ROOT or the user cache dir
 
@@ -123,7 +123,7 @@ class TrainingConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     id: str  # unique model id, used in every results table
-    arch: str  # model registry name: lenet5 | resnet18 | resnet_small
+    arch: str  # model registry name: lenet5 | resnet18 | resnet_small | resnet50 | inception_v3
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
     def validate(self, path: str) -> None:
@@ -188,6 +188,7 @@ class AttackSweep(AttackConfig):
 
     eps: tuple[float, ...] = ()  # type: ignore[assignment]
     source: str = ""  # transfer (black-box) attack: crafted on this model id, judged on every other model
+    dataset: str = ""  # test set attacked: "" = the study's; another with its label space, e.g. cinic10 for cifar10
 
     def validate(self, path: str) -> None:
         _require(len(self.eps) > 0, f"{path}.eps", "needs at least one value")
@@ -202,11 +203,12 @@ class AttackSweep(AttackConfig):
         restarts = f"-{self.restarts}restarts" if self.restarts > 1 else ""
         options = "".join(f"-{name}{value:g}" for name, value in sorted(self.options.items()))
         source = f"-from-{self.source}" if self.source else ""
-        return f"{self.name}-{self.norm}-{self.iterations}steps{start}{restarts}{options}{source}"
+        dataset = f"-on-{self.dataset}" if self.dataset else ""
+        return f"{self.name}-{self.norm}-{self.iterations}steps{start}{restarts}{options}{source}{dataset}"
 
     def at(self, eps: float) -> AttackConfig:
         """The single attack of this sweep at radius ``eps``."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(AttackConfig)}
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(AttackConfig)}  # not source, dataset
         return AttackConfig(**{**fields, "eps": eps})
 
 
@@ -313,6 +315,7 @@ class StudyConfig:
         for i, sweep in enumerate(self.attacks):
             _require(not sweep.source or sweep.source in ids, f"attacks[{i}].source",
                      f"names no model of this study: {sweep.source!r}")
+            self._validate_test_set(sweep.dataset, f"attacks[{i}].dataset")
         keys = [sweep.key for sweep in self.attacks]
         _require(len(set(keys)) == len(keys), "attacks", f"two sweeps share a name, norm and steps: {keys}")
         self.epoch_evaluation.validate("epoch_evaluation", ids)
@@ -329,6 +332,17 @@ class StudyConfig:
         self.training_order()
         white_box = [sweep.key for sweep in self.attacks if not sweep.source]
         self.analysis.validate("analysis", white_box, {model.arch for model in self.models})
+
+    def _validate_test_set(self, dataset: str, path: str) -> None:
+        """A sweep's other test set must share the study dataset's classes and image shape."""
+        from engine.data import CLASSES, IMAGE_SHAPES
+
+        if not dataset:
+            return
+        _require(dataset in DATASETS, path, f"one of {DATASETS}, got {dataset!r}")
+        own = self.data.dataset
+        same = CLASSES[dataset] == CLASSES[own] and IMAGE_SHAPES[dataset] == IMAGE_SHAPES[own]
+        _require(same, path, f"{dataset} does not share {self.data.dataset}'s classes and image shape")
 
     @property
     def epoch_sources(self) -> set[str]:

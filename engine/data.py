@@ -34,7 +34,9 @@ CLASSES = {
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer",
                 "dog", "frog", "horse", "ship", "truck"),
 }
-IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+CLASSES["cinic10"] = CLASSES["cifar10"]  # CINIC-10 (Darlow et al. 2018) shares CIFAR-10's label space
+IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32), "cinic10": (3, 32, 32)}
+IMAGE_FOLDER_SPLITS = {"train": "train", "test": "test", "valid": "valid"}  # CINIC-10's folder names
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
 
 
@@ -207,16 +209,46 @@ def _load_cifar_split(split: str, root: Path) -> Split:
     return Split(images, torch.tensor(data.targets, dtype=torch.int64), CLASSES["cifar10"])
 
 
+def _load_image_folder(dataset: str, split: str, root: Path) -> Split:
+    """An ImageFolder split, ``root/<dataset>/<split>/<class name>/*.png`` (CINIC-10's layout), with the
+    classes of ``CLASSES[dataset]`` in that order; images must have the dataset's shape."""
+    from PIL import Image
+
+    folder = root / dataset / IMAGE_FOLDER_SPLITS[split]
+    if not folder.is_dir():
+        raise DataNotFoundError(f"{dataset} {split} images are not in {folder}. Download CINIC-10 "
+                                f"(https://github.com/BayesWatch/cinic-10) and unpack it so that "
+                                f"{folder}/<class>/*.png exist, or pass --data-root / set ${ROOT_ENV}.")
+    channels, height, width = IMAGE_SHAPES[dataset]
+    images, labels = [], []
+    for label, name in enumerate(CLASSES[dataset]):
+        for path in sorted((folder / name).glob("*.png")):
+            with Image.open(path) as image:
+                pixels = np.asarray(image.convert("RGB" if channels == 3 else "L"), dtype=np.uint8)
+            if pixels.shape[:2] != (height, width):
+                raise DataNotFoundError(f"{path} is {pixels.shape[1]}x{pixels.shape[0]}, not {width}x{height}")
+            images.append(pixels.reshape(height, width, channels))
+            labels.append(label)
+    if not images:
+        raise DataNotFoundError(f"no PNG images under {folder}/<class>/ for classes {CLASSES[dataset]}")
+    tensor = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    return Split(tensor, torch.tensor(labels, dtype=torch.int64), CLASSES[dataset])
+
+
 def load_split(dataset: str, split: str, root: str | os.PathLike[str] | None = None) -> Split:
-    """Load ``split`` ("train" or "test") of ``dataset`` as a ``Split`` of uint8 images.
+    """Load ``split`` ("train" or "test"; also "valid" for CINIC-10) of ``dataset`` as a ``Split`` of
+    uint8 images.
 
     Raises ``DataNotFoundError`` with the expected file locations when the data is absent offline.
     """
     if dataset not in CLASSES:
         raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(CLASSES)}")
-    if split not in IDX_FILES:
-        raise ValueError(f"unknown split {split!r}; known: train, test")
+    splits = IMAGE_FOLDER_SPLITS if dataset == "cinic10" else IDX_FILES
+    if split not in splits:
+        raise ValueError(f"unknown split {split!r}; known: {', '.join(splits)}")
     base = data_root(root)
+    if dataset == "cinic10":
+        return _load_image_folder(dataset, split, base)
     if dataset == "cifar10":
         return _load_cifar_split(split, base)
     return _load_idx_split(dataset, split, base)

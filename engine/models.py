@@ -16,6 +16,7 @@ NORMALIZATION = {
     "mnist": ((0.1307,), (0.3081,)),
     "fashion_mnist": ((0.2860,), (0.3530,)),
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "cinic10": ((0.4789, 0.4723, 0.4305), (0.2421, 0.2383, 0.2587)),  # Darlow et al. 2018's statistics
 }
 
 
@@ -100,10 +101,44 @@ def _resnet_small(in_channels: int, image_size: int) -> tuple[nn.Module, int]:
     return _resnet_body(in_channels, (16, 32, 64, 128), (1, 1, 1, 1))
 
 
+class ToImageNetShape(nn.Module):
+    """[N, C, H, W] -> [N, 3, size, size]: grey images repeated to three channels, bilinear resize (inputs
+    of torchvision's ImageNet architectures)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+        return nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+
+
+def _torchvision_body(network: nn.Module, features: int) -> tuple[nn.Module, int]:
+    network.fc = nn.Identity()  # the Classifier's head replaces torchvision's
+    return nn.Sequential(ToImageNetShape(224), network), features
+
+
+def _resnet50(in_channels: int, image_size: int) -> tuple[nn.Module, int]:
+    """torchvision's ResNet50 (He et al. 2016), untrained, on 224-px inputs, as Garaev et al. 2024 use it."""
+    from torchvision.models import resnet50
+
+    return _torchvision_body(resnet50(weights=None), 2048)
+
+
+def _inception_v3(in_channels: int, image_size: int) -> tuple[nn.Module, int]:
+    """torchvision's InceptionV3 (Szegedy et al. 2016), untrained, no auxiliary head, on 224-px inputs."""
+    from torchvision.models import inception_v3
+
+    return _torchvision_body(inception_v3(weights=None, aux_logits=False, init_weights=True), 2048)
+
+
 MODELS: dict[str, Callable[[int, int], tuple[nn.Module, int]]] = {
     "lenet5": _lenet5,
     "resnet18": _resnet18,
     "resnet_small": _resnet_small,
+    "resnet50": _resnet50,
+    "inception_v3": _inception_v3,
 }
 
 
@@ -115,6 +150,10 @@ LAYERS: dict[str, dict[str, str]] = {
                  "penultimate": "body", "logits": "head"},
     "resnet_small": {"stem": "body.2", "stage1": "body.3", "stage2": "body.4", "stage3": "body.5", "stage4": "body.6",
                      "penultimate": "body", "logits": "head"},
+    "resnet50": {"stem": "body.1.relu", "stage1": "body.1.layer1", "stage2": "body.1.layer2",
+                 "stage3": "body.1.layer3", "stage4": "body.1.layer4", "penultimate": "body", "logits": "head"},
+    "inception_v3": {"stem": "body.1.Conv2d_4a_3x3", "mixed_5d": "body.1.Mixed_5d", "mixed_6e": "body.1.Mixed_6e",
+                     "mixed_7c": "body.1.Mixed_7c", "penultimate": "body", "logits": "head"},
 }
 
 

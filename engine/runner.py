@@ -43,13 +43,15 @@ class _Context:
     def __init__(self, study: StudyConfig, data_root: str | None, device: torch.device) -> None:
         self.study, self.device = study, device
         self.root = study.data.root or data_root
-        self._splits: dict[str, Split] = {}
+        self._splits: dict[tuple[str, str], Split] = {}
 
-    def split(self, name: str) -> Split:
-        if name not in self._splits:
-            split = load_split(self.study.data.dataset, name, self.root)
-            self._splits[name] = split.head(self.study.data.train_subset) if name == "train" else split
-        return self._splits[name]
+    def split(self, name: str, dataset: str = "") -> Split:
+        """Split ``name`` of ``dataset`` ("" = the study's; the training split is cut to train_subset)."""
+        dataset = dataset or self.study.data.dataset
+        if (dataset, name) not in self._splits:
+            split = load_split(dataset, name, self.root)
+            self._splits[dataset, name] = split.head(self.study.data.train_subset) if name == "train" else split
+        return self._splits[dataset, name]
 
 
 def _model_row(spec: ModelConfig, ctx: _Context, trained: TrainedModel, checkpoint: str) -> dict:
@@ -173,7 +175,7 @@ def _run_attack(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
     model = _load_frozen(out, job.model.id, ctx.device)
     source = _load_frozen(out, job.sweep.source, ctx.device) if job.sweep.source else None
     evaluation = ctx.study.evaluation
-    test = ctx.split("test").head(evaluation.samples)
+    test = ctx.split("test", job.sweep.dataset).head(evaluation.samples)
     rows = []
     cfgs = [job.sweep.at(eps) for eps in job.sweep.eps]
     outcomes = evaluate_sweep(model, test, cfgs, evaluation.batch_size, ctx.device, job.model.training.seed, source)
@@ -191,7 +193,8 @@ def _run_analysis(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
     """A ``clean`` or ``analysis`` job: its tables are written in ``job.tables`` order, the last marking it done."""
     settings = ctx.study.analysis
     subject = Subject(job.model.id, job.model.arch, _load_frozen(out, job.model.id, ctx.device),
-                      ctx.split("test").head(settings.samples), settings, ctx.device)
+                      ctx.split("test", job.sweep.dataset if job.sweep else "").head(settings.samples), settings,
+                      ctx.device)
     if job.sweep is None:
         tables = analyse_clean(subject)
     else:

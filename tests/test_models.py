@@ -58,3 +58,16 @@ def test_unknown_names_raise() -> None:
         create_model("vgg", "mnist")
     with pytest.raises(ValueError, match="unknown dataset"):
         create_model("lenet5", "svhn")
+
+
+@pytest.mark.parametrize("arch", ["resnet50", "inception_v3"])
+def test_torchvision_architectures_see_224_px_three_channel_inputs(arch: str) -> None:
+    model = create_model(arch, "fashion_mnist").eval()
+    seen = {}
+
+    def record(_module: torch.nn.Module, args: tuple) -> None:
+        seen["shape"] = args[0].shape
+
+    model.body[1].register_forward_pre_hook(record)
+    model(torch.rand(1, 1, 28, 28))
+    assert seen["shape"] == (1, 3, 224, 224) and model.head.in_features == 2048
