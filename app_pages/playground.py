@@ -14,7 +14,7 @@ from engine.images import FORMATS, ImageError, decode_image, to_model_input
 from engine.playground import PlaygroundResult, amplified, attack_image
 from engine.plots import model_labels, probability_bars
 from ui.models import load_model, test_split
-from ui.study import require_study
+from ui.study import Study, require_study
 from ui.widgets import model_select
 
 PLAYGROUND_ATTACKS = ("fgsm", "pgd", "apgd", "deepfool", "cw", "jsma", "noise")
@@ -84,7 +84,9 @@ def _attack_settings() -> AttackConfig:
     return AttackConfig(name, norm, eps, steps=0 if spec.single_step else steps, random_start=random_start)
 
 
-def _run(study, model_ids: list[str], x: torch.Tensor, label: int | None, cfg: AttackConfig) -> dict:
+def _run(study: Study, model_ids: list[str], x: torch.Tensor, label: int | None,
+         cfg: AttackConfig) -> dict[str, PlaygroundResult]:
+    """The attack of x [1, C, H, W] on each model, with progress; models run under their locks."""
     checkpoints = study.models.set_index("model_id").checkpoint
     results, progress = {}, st.progress(0.0, "Attacking...")
     for done, model_id in enumerate(model_ids, start=1):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.decomposition import PCA
 
 from engine.analysis.boundary import boundary_distances
 from engine.analysis.losses import a_distance, per_sample_loss
@@ -56,7 +57,8 @@ class Subject:
         return representations(self.model, x, self.layers, self.settings.batch_size, self.settings.svcca_points)
 
 
-def _pca_rows(subject: Subject, plane, features: np.ndarray, pred: torch.Tensor, key: dict) -> pd.DataFrame:
+def _pca_rows(subject: Subject, plane: PCA, features: np.ndarray, pred: torch.Tensor, key: dict) -> pd.DataFrame:
+    """pca rows of the first pca_samples of features [N, F] projected on ``plane``, with their predictions [N]."""
     kept = min(subject.settings.pca_samples, len(features))
     coords = plane.transform(features[:kept].astype(np.float64))
     return pd.DataFrame({**key, "sample": np.arange(kept), "label": subject.split.labels[:kept].numpy(),
@@ -96,7 +98,7 @@ def _svcca_rows(subject: Subject, clean: Representations, adv: Representations, 
 
 
 def _attack_tables(subject: Subject, cfg: AttackConfig, sweep: str, x: torch.Tensor, x_adv: torch.Tensor,
-                   y: torch.Tensor, clean: Representations, plane) -> Tables:
+                   y: torch.Tensor, clean: Representations, plane: PCA) -> Tables:
     """Every analysis of one adversarial input set x_adv [N, C, H, W] against the clean one."""
     adv = subject.represent(x_adv)
     where = {"model_id": subject.model_id, "sweep": sweep, "norm": cfg.norm, "eps": cfg.eps}
