@@ -127,7 +127,7 @@ if st.button("Attack", type="primary", icon=":material/bolt:", disabled=not mode
 stored = st.session_state.get("pg_result")
 if stored and stored[0] == request:
     labels, classes = model_labels(study.models), CLASSES[study.dataset]
-    columns = st.columns(min(len(model_ids), 3))
+    columns = st.columns(min(len(model_ids), 2))  # three images per model need half the width
     for index, (model_id, result) in enumerate(stored[1].items()):
         with columns[index % len(columns)]:
             st.markdown(f"**{labels.get(model_id, model_id)}**")
