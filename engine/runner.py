@@ -244,6 +244,8 @@ def run_study(study: StudyConfig, out: str | Path, data_root: str | None = None,
     files left by an interrupted run are removed first. ``config_path`` (the TOML file the study
     came from) is recorded in the manifest.
     """
+    if backend not in ("local", "ray"):
+        raise ValueError(f"unknown backend {backend!r}; known: local, ray")
     out = Path(out)
     with study_lock(out):
         for leftover in remove_temp_files(out):
