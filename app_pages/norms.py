@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engine.analysis.boundary import boundary_summary
-from engine.analysis_plots import boundary_distances, norm_ratio_chart
+from engine.analysis_plots import boundary_histogram, norm_ratio_chart
 from ui.state import shared_multiselect
 from ui.study import require_study, require_table
 from ui.widgets import csv_download, model_select
@@ -34,7 +34,7 @@ boundary = require_table(study, "boundary", "DeepFool boundary distances")
 st.caption("DeepFool's L2 perturbation per correctly classified sample (Garaev et al. 2024, table 8): a larger "
            "distance means a larger minimal perturbation is needed to change the prediction.")
 shown = boundary[boundary.model_id.isin(model_ids)]
-st.plotly_chart(boundary_distances(shown, study.models), key="boundary", theme=None)
+st.plotly_chart(boundary_histogram(shown, study.models), key="boundary", theme=None)
 summary = boundary_summary(shown).reindex(model_ids).reset_index()
 st.dataframe(summary, hide_index=True, column_config={
     "mean": st.column_config.NumberColumn("mean distance", format="%.3f"),

@@ -12,7 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from engine.analysis.losses import loss_kde
-from engine.plots import ACCURACY_RANGE, empty_figure, model_labels
+from engine.plots import ACCURACY_RANGE, empty_figure, model_labels, model_order
 
 LOSS_FLOOR = 1e-8  # losses below this are drawn at it on the log scale
 KDE_POINTS = 200
@@ -79,8 +79,7 @@ def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, 
     frame = pca.assign(cls=pca.label.map(lambda label: classes[label] if 0 <= label < len(classes) else str(label)),
                        input_set=[input_label(i, n, e) for i, n, e in zip(pca.input, pca.norm, pca.eps, strict=True)],
                        correct=pca.pred == pca.label)
-    known = [model_id for model_id in models.model_id if model_id in set(pca.model_id)]
-    order = known + sorted(set(pca.model_id) - set(known))
+    order = model_order(pca.model_id, models)
     inputs = sorted(frame.input_set.unique(), key=lambda name: name != "clean")
     figure = px.scatter(frame, x="pc1", y="pc2", color="cls", facet_col="model_id", facet_row="input_set",
                         opacity=0.6, hover_data=["sample", "pred", "correct"],
@@ -150,7 +149,7 @@ def norm_ratio_chart(norm_ratios: pd.DataFrame, models: pd.DataFrame) -> go.Figu
     return figure.update_layout(height=120 + 340 * -(-found.sweep.nunique() // 3))
 
 
-def boundary_distances(boundary: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+def boundary_histogram(boundary: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
     """Distribution of DeepFool's L2 distance to the decision boundary per model (correctly classified
     samples only: the others are on the wrong side already)."""
     reached = boundary[(boundary.steps > 0) & boundary.success]

@@ -10,6 +10,8 @@ input gives a figure that says so instead of raising.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -51,6 +53,13 @@ def model_labels(models: pd.DataFrame) -> dict[str, str]:
     return {row.model_id: model_label(row.model_id, row.training_mode, row.train_norm, row.train_eps,
                                       row.train_attacks)
             for row in models.itertuples(index=False)}
+
+
+def model_order(model_ids: Iterable[str], models: pd.DataFrame) -> list[str]:
+    """The distinct ``model_ids`` in the order of the ``models`` table, ids it lacks last, by id."""
+    present = set(model_ids)
+    ordered = [model_id for model_id in models["model_id"] if model_id in present]
+    return ordered + sorted(present - set(ordered))
 
 
 def attack_names(robust_accuracy: pd.DataFrame) -> pd.Series:
@@ -167,8 +176,7 @@ def transfer_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.D
     labels = model_labels(models)
     frame = robust_accuracy.assign(origin=origins(robust_accuracy).replace("", "white-box"))
     matrix = frame.groupby(["model_id", "origin"]).accuracy.min().unstack("origin")
-    rows = [model_id for model_id in labels if model_id in matrix.index]
-    rows += sorted(set(matrix.index) - set(rows))
+    rows = model_order(matrix.index, models)
     columns = ["white-box"] * ("white-box" in matrix.columns) + sorted(set(matrix.columns) - {"white-box"})
     matrix = matrix.reindex(index=rows, columns=columns)
     matrix.index = [labels.get(model_id, model_id) for model_id in rows]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from engine.analysis_plots import (
-    boundary_distances,
+    boundary_histogram,
     latent_scatter,
     loss_distributions,
     norm_ratio_chart,
@@ -83,7 +83,7 @@ def test_svcca_and_norm_ratio_charts() -> None:
 
 def test_empty_inputs_give_explanatory_figures() -> None:
     for figure in (loss_distributions(_table("per_sample", []), _table("a_distance", [])),
-                   boundary_distances(_table("boundary", []), MODELS),
+                   boundary_histogram(_table("boundary", []), MODELS),
                    training_curves(_table("training_curves", []), MODELS)):
         assert figure.layout.annotations[0].text.startswith("No ")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from engine.plots import model_labels
+from engine.plots import model_labels, model_order
 from ui.state import shared_multiselect
 
 
@@ -29,18 +29,11 @@ def _values(column: pd.Series) -> list:
     return sorted(column.dropna().unique().tolist())
 
 
-def model_order(table: pd.DataFrame, models: pd.DataFrame) -> list[str]:
-    """The model ids of ``table``, in the models table's order (unknown ones last, by id)."""
-    present = set(table["model_id"])
-    ordered = [model_id for model_id in models["model_id"] if model_id in present]
-    return ordered + sorted(present - set(ordered))
-
-
 def model_select(container: DeltaGenerator, table: pd.DataFrame, models: pd.DataFrame,
                  label: str = "Models") -> list[str]:
     """The shared multiselect of models present in ``table``, labelled with their training."""
     labels = model_labels(models)
-    return shared_multiselect(container, label, "models", model_order(table, models),
+    return shared_multiselect(container, label, "models", model_order(table["model_id"], models),
                               format_func=lambda model_id: labels.get(model_id, model_id))
 
 
