@@ -20,7 +20,7 @@ NORMS = ("Linf", "L2", "L1", "L0")
 TRAINING_MODES = ("standard", "pgd", "fast", "robust_dataset", "pregenerated")
 ROBUST_INITS = ("image", "noise")
 OPTIMIZERS = ("sgd", "adam")
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "step")
 
 
 class ConfigError(ValueError):
@@ -60,7 +60,7 @@ class TrainingConfig:
     lr: float = 1e-3  # peak learning rate
     momentum: float = 0.9  # SGD momentum (ignored by adam)
     weight_decay: float = 0.0  # L2 penalty on the weights
-    schedule: str = "constant"  # constant | cosine (per step, to zero)
+    schedule: str = "constant"  # constant | cosine (per step, to zero) | step (x 0.1 after each third)
     augment: bool = False  # Park & So's rotation ±20°, shift <= 6 px, erasing <= 30 %, on clean images
     norm: str = ""  # pgd/fast: threat model, Linf | L2 | L1
     eps: float = 0.0  # pgd/fast: training radius in pixel space
@@ -74,10 +74,12 @@ class TrainingConfig:
     robust_init: str = "image"  # robust_dataset: start from another training image, or from uniform noise
     robust_samples: int = 0  # robust_dataset: training images reconstructed; 0 = all
     seed: int = 0  # seed of initialisation, shuffling, augmentation and random starts
+    samples: int = 0  # first N images of the study's training set this model learns from; 0 = all
 
     def validate(self, path: str) -> None:
         _require(self.mode in TRAINING_MODES, f"{path}.mode", f"one of {TRAINING_MODES}, got {self.mode!r}")
         _require(self.epochs >= 1, f"{path}.epochs", "must be >= 1")
+        _require(self.samples >= 0, f"{path}.samples", "must be >= 0")
         _require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
         _require(self.optimizer in OPTIMIZERS, f"{path}.optimizer", f"one of {OPTIMIZERS}")
         _require(self.schedule in SCHEDULES, f"{path}.schedule", f"one of {SCHEDULES}")
@@ -189,9 +191,12 @@ class AttackSweep(AttackConfig):
     eps: tuple[float, ...] = ()  # type: ignore[assignment]
     source: str = ""  # transfer (black-box) attack: crafted on this model id, judged on every other model
     dataset: str = ""  # test set attacked: "" = the study's; another with its label space, e.g. cinic10 for cifar10
+    models: tuple[str, ...] = ()  # ids of the models attacked; empty = every model (a transfer skips its source)
+    samples: int = 0  # first N test images attacked; 0 = [evaluation] samples
 
     def validate(self, path: str) -> None:
         _require(len(self.eps) > 0, f"{path}.eps", "needs at least one value")
+        _require(self.samples >= 0, f"{path}.samples", "must be >= 0")
         self.validate_settings(path)
         for i, eps in enumerate(self.eps):
             _check_eps(eps, self.norm, f"{path}.eps[{i}]", self.unbounded)
@@ -205,6 +210,10 @@ class AttackSweep(AttackConfig):
         source = f"-from-{self.source}" if self.source else ""
         dataset = f"-on-{self.dataset}" if self.dataset else ""
         return f"{self.name}-{self.norm}-{self.iterations}steps{start}{restarts}{options}{source}{dataset}"
+
+    def attacks(self, model_id: str) -> bool:
+        """Whether this sweep runs on model ``model_id``."""
+        return model_id != self.source and (not self.models or model_id in self.models)
 
     def at(self, eps: float) -> AttackConfig:
         """The single attack of this sweep at radius ``eps``."""
@@ -315,9 +324,10 @@ class StudyConfig:
         for i, sweep in enumerate(self.attacks):
             _require(not sweep.source or sweep.source in ids, f"attacks[{i}].source",
                      f"names no model of this study: {sweep.source!r}")
+            unknown = sorted(set(sweep.models) - set(ids))
+            _require(not unknown, f"attacks[{i}].models", f"{unknown} are not models of this study")
             self._validate_test_set(sweep.dataset, f"attacks[{i}].dataset")
-        keys = [sweep.key for sweep in self.attacks]
-        _require(len(set(keys)) == len(keys), "attacks", f"two sweeps share a name, norm and steps: {keys}")
+        self._validate_sweep_keys()
         self.epoch_evaluation.validate("epoch_evaluation", ids)
         self.pregenerated.validate("pregenerated")
         names = {attack.name for attack in self.pregenerated.attacks}
@@ -332,6 +342,16 @@ class StudyConfig:
         self.training_order()
         white_box = [sweep.key for sweep in self.attacks if not sweep.source]
         self.analysis.validate("analysis", white_box, {model.arch for model in self.models})
+
+    def _validate_sweep_keys(self) -> None:
+        """Sweeps of the same name (attack, norm, steps, ...) must attack disjoint sets of models."""
+        seen: dict[tuple[str, str], int] = {}
+        for i, sweep in enumerate(self.attacks):
+            for model in self.models:
+                if sweep.attacks(model.id):
+                    first = seen.setdefault((sweep.key, model.id), i)
+                    _require(first == i, f"attacks[{i}]", f"attacks {model.id!r} with the same name as "
+                             f"attacks[{first}] ({sweep.key}): give one of them other models or settings")
 
     def _validate_test_set(self, dataset: str, path: str) -> None:
         """A sweep's other test set must share the study dataset's classes and image shape."""

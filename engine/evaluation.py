@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import torch
@@ -123,6 +123,23 @@ def evaluate_sweep(model: nn.Module, split: Split, cfgs: list[AttackConfig], bat
     widest = max(cfgs, key=lambda cfg: cfg.eps)
     batches = list(adversarial_batches(source or model, split, widest, batch_size, device, seed))
     return [_judge(model, batches, cfg, split) for cfg in cfgs]
+
+
+def craft_timed(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int, device: torch.device,
+                seed: int = 0) -> tuple[torch.Tensor, float]:
+    """A fixed adversarial set crafted on ``model``: (x_adv [N, C, H, W] on the CPU, seconds spent attacking)."""
+    batches = list(adversarial_batches(model, split, cfg, batch_size, device, seed))
+    return torch.cat([batch.x_adv.cpu() for batch in batches]), sum(batch.seconds for batch in batches)
+
+
+def judge_crafted(model: nn.Module, split: Split, cfg: AttackConfig, x_adv: torch.Tensor, seconds: float,
+                  batch_size: int, device: torch.device) -> AttackOutcome:
+    """Accuracy of ``model`` on x_adv [N, C, H, W], crafted elsewhere from ``split``'s images (a transfer
+    set) in ``seconds``, each cut back to ``cfg.eps`` and checked against the budget."""
+    model.eval()
+    batches = (AdversarialBatch(x, x_adv[i * batch_size:(i + 1) * batch_size].to(device), y, 0.0, 0.0)
+               for i, (x, y) in enumerate(split.batches(batch_size, device)))
+    return replace(_judge(model, batches, cfg, split), seconds=seconds)
 
 
 def craft(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int, device: torch.device,

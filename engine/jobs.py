@@ -59,11 +59,12 @@ class Job:
         Only settings that differ from their defaults count, so a new option added to the
         engine with a default does not invalidate finished results.
         """
+        sweep = non_default(replace(self.sweep, models=())) if self.sweep else {}  # who else is attacked: irrelevant
         if self.analysis:
-            inputs = {"trained": Job(self.model).hash(study), "sweep": non_default(self.sweep) if self.sweep else {},
+            inputs = {"trained": Job(self.model).hash(study), "sweep": sweep,
                       "analysis": non_default(replace(study.analysis, sweeps=()))}
         elif self.sweep is not None:
-            inputs = {"trained": Job(self.model).hash(study), "sweep": non_default(self.sweep),
+            inputs = {"trained": Job(self.model).hash(study), "sweep": sweep,
                       "evaluation": non_default(study.evaluation),
                       "source": Job(study.model(self.sweep.source)).hash(study) if self.sweep.source else ""}
         else:
@@ -108,10 +109,9 @@ def expand(study: StudyConfig) -> list[Job]:
     """All jobs: trainings in dependency order, then every attack (transfers skip their source), then
     the analyses of each model."""
     trains = [Job(model) for model in study.training_order()]
-    attacks = [Job(model, sweep) for model in study.models for sweep in study.attacks
-               if sweep.source != model.id]
+    attacks = [Job(model, sweep) for model in study.models for sweep in study.attacks if sweep.attacks(model.id)]
     analyses = [Job(model, sweep, analysis=True) for model in study.models if study.analysis.samples
-                for sweep in (None, *study.analysed_sweeps)]
+                for sweep in (None, *study.analysed_sweeps) if sweep is None or sweep.attacks(model.id)]
     return trains + attacks + analyses
 
 

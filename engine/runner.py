@@ -5,6 +5,7 @@ atomically, so a rerun skips finished jobs and redoes jobs whose configuration c
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +18,21 @@ from engine.analysis.sanity import study_checks
 from engine.analysis.study import Subject, analyse_clean, analyse_sweep
 from engine.attacks import step_size
 from engine.checkpoints import load_checkpoint, save_checkpoint
-from engine.config import AttackConfig, ModelConfig, StudyConfig
+from engine.config import AnalysisConfig, AttackConfig, ModelConfig, StudyConfig
 from engine.data import Split, load_split, read_split, save_split, to_uint8
 from engine.device import pick_device
-from engine.evaluation import accuracy, craft, evaluate_attack, evaluate_sweep
+from engine.evaluation import (
+    AttackOutcome,
+    accuracy,
+    craft,
+    craft_timed,
+    evaluate_attack,
+    evaluate_sweep,
+    judge_crafted,
+)
 from engine.jobs import Job, content_hash, expand, is_done, non_default
 from engine.models import Classifier, parameter_count
-from engine.results.io import write_json, write_part
+from engine.results.io import atomic_write, write_json, write_part
 from engine.results.lock import remove_temp_files, study_lock
 from engine.results.manifest import build_manifest
 from engine.robust_dataset import robust_split
@@ -88,15 +97,35 @@ def _epoch_probes(spec: ModelConfig, ctx: _Context, out: Path) -> dict[str, Prob
     for sweep in settings.attacks:
         if sweep.source and spec.id in ctx.study.epoch_sources:
             continue
-        source = _load_frozen(out, sweep.source, ctx.device) if sweep.source else None
         for cfg in (sweep.at(eps) for eps in sweep.eps):
-            if source is not None:
-                x_adv, y = craft(source, test, cfg, batch, ctx.device, seed)
+            if sweep.source:
+                x_adv = _crafted(out, ctx, sweep.source, cfg, test, seed)[0].to(ctx.device)
+                y = test.labels.to(ctx.device)
                 probes[_probe_name(cfg, sweep.source)] = lambda model, x_adv=x_adv, y=y: accuracy(model, x_adv, y)
             else:
                 probes[_probe_name(cfg, "")] = lambda model, cfg=cfg: evaluate_attack(
                     model, test, cfg, batch, ctx.device, seed).accuracy
     return probes
+
+
+def _crafted(out: Path, ctx: _Context, source: str, cfg: AttackConfig, test: Split, seed: int,
+             dataset: str = "") -> tuple[torch.Tensor, float]:
+    """A transfer set: (x_adv [N, C, H, W] on the CPU, seconds), crafted from ``test`` on model ``source``
+    once and cached for every model judged on it."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    key = content_hash({"source": Job(ctx.study.model(source)).hash(ctx.study), "attack": non_default(cfg),
+                        "images": len(test), "dataset": dataset, "seed": seed})
+    path = out / "cache" / f"transfer-{source}-{cfg.name}-{key}.safetensors"
+    if path.exists():
+        with safe_open(str(path), "pt") as stored:
+            return stored.get_tensor("x_adv"), float(stored.metadata()["seconds"])
+    model = _load_frozen(out, source, ctx.device)
+    x_adv, seconds = craft_timed(model, test, cfg, ctx.study.evaluation.batch_size, ctx.device, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda temp: save_file({"x_adv": x_adv.contiguous()}, temp, {"seconds": repr(seconds)}))
+    return x_adv, seconds
 
 
 def _cached_split(path: Path, classes: tuple[str, ...], build: Callable[[], Split]) -> Split:
@@ -111,7 +140,8 @@ def _cached_split(path: Path, classes: tuple[str, ...], build: Callable[[], Spli
 def _training_split(spec: ModelConfig, ctx: _Context, out: Path) -> Split:
     """The training set: the dataset's, or for robust_dataset the one re-drawn through the source model
     (cached under a hash of the source and the construction's settings)."""
-    train, cfg = ctx.split("train"), spec.training
+    cfg = spec.training
+    train = ctx.split("train").head(cfg.samples)
     if cfg.mode != "robust_dataset":
         return train
     key = content_hash({"source": Job(ctx.study.model(cfg.source)).hash(ctx.study), "seed": cfg.seed,
@@ -171,14 +201,29 @@ def _load_frozen(out: Path, model_id: str, device: torch.device) -> Classifier:
     return model.requires_grad_(False)
 
 
+def _transferred(model: Classifier, cfgs: list[AttackConfig], job: Job, ctx: _Context, out: Path,
+                 test: Split) -> list[AttackOutcome]:
+    """A transfer sweep judged on ``model``, on sets crafted once on the source (``_crafted``)."""
+    sweep, seed, batch = job.sweep, job.model.training.seed, ctx.study.evaluation.batch_size
+    widest = max(cfgs, key=lambda cfg: cfg.eps)
+    if widest.unbounded:  # one set of minimal perturbations, cut back to each eps by judge_crafted
+        crafted = [_crafted(out, ctx, sweep.source, widest, test, seed, sweep.dataset)] * len(cfgs)
+    else:
+        crafted = [_crafted(out, ctx, sweep.source, cfg, test, seed, sweep.dataset) for cfg in cfgs]
+    return [judge_crafted(model, test, cfg, x_adv, seconds, batch, ctx.device)
+            for cfg, (x_adv, seconds) in zip(cfgs, crafted, strict=True)]
+
+
 def _run_attack(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
-    model = _load_frozen(out, job.model.id, ctx.device)
-    source = _load_frozen(out, job.sweep.source, ctx.device) if job.sweep.source else None
-    evaluation = ctx.study.evaluation
-    test = ctx.split("test", job.sweep.dataset).head(evaluation.samples)
+    model, sweep = _load_frozen(out, job.model.id, ctx.device), job.sweep
+    batch = ctx.study.evaluation.batch_size
+    test = ctx.split("test", sweep.dataset).head(sweep.samples or ctx.study.evaluation.samples)
     rows = []
-    cfgs = [job.sweep.at(eps) for eps in job.sweep.eps]
-    outcomes = evaluate_sweep(model, test, cfgs, evaluation.batch_size, ctx.device, job.model.training.seed, source)
+    cfgs = [sweep.at(eps) for eps in sweep.eps]
+    if sweep.source:
+        outcomes = _transferred(model, cfgs, job, ctx, out, test)
+    else:
+        outcomes = evaluate_sweep(model, test, cfgs, batch, ctx.device, job.model.training.seed)
     for cfg, outcome in zip(cfgs, outcomes, strict=True):
         rows.append({"model_id": job.model.id, "attack": cfg.name, "sweep": job.sweep.key, "norm": cfg.norm,
                      "eps": cfg.eps, "steps": cfg.iterations, "alpha": step_size(cfg), "restarts": cfg.restarts,
@@ -189,11 +234,16 @@ def _run_attack(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
     write_part(out, "robust_accuracy", job.id, pd.DataFrame(rows), job_hash)
 
 
+def _analysed(job: Job, settings: AnalysisConfig) -> int:
+    """Test images analysed: [analysis] samples, no more than the sweep attacks."""
+    return min(settings.samples, job.sweep.samples) if job.sweep and job.sweep.samples else settings.samples
+
+
 def _run_analysis(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
     """A ``clean`` or ``analysis`` job: its tables are written in ``job.tables`` order, the last marking it done."""
     settings = ctx.study.analysis
-    subject = Subject(job.model.id, job.model.arch, _load_frozen(out, job.model.id, ctx.device),
-                      ctx.split("test", job.sweep.dataset if job.sweep else "").head(settings.samples), settings,
+    test = ctx.split("test", job.sweep.dataset if job.sweep else "").head(_analysed(job, settings))
+    subject = Subject(job.model.id, job.model.arch, _load_frozen(out, job.model.id, ctx.device), test, settings,
                       ctx.device)
     if job.sweep is None:
         tables = analyse_clean(subject)
@@ -206,13 +256,14 @@ def _run_analysis(job: Job, ctx: _Context, out: Path, job_hash: str) -> None:
 def execute(job: Job, ctx: _Context, out: Path, progress: bool = False) -> None:
     """Run one job of ``ctx.study`` into ``out``; its results are written atomically, the marker last."""
     log.info("running %s job %s", job.kind, job.id)
-    job_hash = job.hash(ctx.study)
+    start, job_hash = time.perf_counter(), job.hash(ctx.study)
     if job.analysis:
         _run_analysis(job, ctx, out, job_hash)
     elif job.sweep is None:
         _run_train(job, ctx, out, job_hash, progress)
     else:
         _run_attack(job, ctx, out, job_hash)
+    log.info("finished %s job %s in %.1f s", job.kind, job.id, time.perf_counter() - start)
 
 
 def execute_alone(study: StudyConfig, job: Job, out: str, data_root: str | None, device: str, *_after: str) -> str:

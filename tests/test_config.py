@@ -35,7 +35,7 @@ def edit(change) -> dict:
     (lambda d: d["attacks"][1].update(steps=-1), "attacks[1].steps"),
     (lambda d: d["attacks"][0].update(options={"kappa": 1.0}), "attacks[0].options"),
     (lambda d: d["attacks"][0].update(eps="0.1"), "attacks[0].eps"),
-    (lambda d: d["attacks"].append(dict(d["attacks"][0])), "attacks"),
+    (lambda d: d["attacks"].append(dict(d["attacks"][0])), f"attacks[{len(smoke()['attacks'])}]"),
     (lambda d: d["attacks"][2].update(source="resnet_unknown"), "attacks[2].source"),
     (lambda d: d["analysis"].update(sweeps=["pgd-L3-5steps"]), "analysis.sweeps"),
     (lambda d: d["analysis"].update(sweeps=["pgd-Linf-5steps-rs-from-lenet5_standard"]), "analysis.sweeps"),

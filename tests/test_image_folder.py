@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
+from helpers import write_image_folder
 from PIL import Image
 
 from engine.config import ConfigError, study_from_dict
@@ -19,16 +19,9 @@ PER_CLASS = {"train": 6, "valid": 2, "test": 3}
 
 @pytest.fixture(scope="module")
 def cinic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data root holding cinic10/<split>/<class>/*.png: 32x32 RGB images whose colour tells the class."""
+    """A data root holding cinic10/<split>/<class>/*.png: 32x32 RGB images whose brightness tells the class."""
     root = tmp_path_factory.mktemp("data")
-    rng = np.random.default_rng(0)
-    for split, count in PER_CLASS.items():
-        for label, name in enumerate(CLASSES["cinic10"]):
-            folder = root / "cinic10" / split / name
-            folder.mkdir(parents=True)
-            for index in range(count):
-                pixels = np.clip(rng.normal(25 * label, 10, (32, 32, 3)), 0, 255).astype(np.uint8)
-                Image.fromarray(pixels).save(folder / f"{split}-{index}.png")
+    write_image_folder(root, "cinic10", PER_CLASS)
     return root
 
 

@@ -71,3 +71,15 @@ def test_torchvision_architectures_see_224_px_three_channel_inputs(arch: str) ->
     model.body[1].register_forward_pre_hook(record)
     model(torch.rand(1, 1, 28, 28))
     assert seen["shape"] == (1, 3, 224, 224) and model.head.in_features == 2048
+
+
+@pytest.mark.parametrize("arch", ["resnet50", "inception_v3"])
+def test_torchvision_architectures_train_and_expose_their_svcca_layers(arch: str) -> None:
+    """One training step in train mode (batch-norm needs 2 images), then every named layer captured."""
+    model = create_model(arch, "cifar10").train()
+    x, y = torch.rand(2, 3, 32, 32), torch.tensor([0, 1])
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    assert all(p.grad is not None for p in model.head.parameters())
+    logits, layers = capture(model.eval(), x, list(LAYERS[arch].values()))
+    assert logits.shape == (2, 10) and set(layers) == set(LAYERS[arch].values())
+    assert layers["body"].shape == (2, 2048) and all(len(output) == 2 for output in layers.values())

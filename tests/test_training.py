@@ -1,6 +1,7 @@
 """Training modes on real Fashion-MNIST slices: resume, fast training's guard, adversarial gain."""
 
 import dataclasses
+import math
 
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ from engine import training
 from engine.attacks import make_attack
 from engine.config import AttackConfig, ModelConfig, TrainingConfig
 from engine.evaluation import predict
-from engine.training import train_model
+from engine.training import _schedule, train_model
 
 pytestmark = pytest.mark.integration
 CPU = torch.device("cpu")
@@ -93,3 +94,19 @@ def test_resnet_trains_adversarially_in_other_norms(fmnist_train, fmnist_test, n
     trained = train_model(spec, "fashion_mnist", fmnist_train.head(512), fmnist_test.head(100), CPU, progress=False)
     assert trained.epochs == 1 and 0.1 < trained.clean_accuracy <= 1
     assert not trained.model.training  # returned in eval mode, batch-norm statistics frozen
+
+
+@pytest.mark.parametrize("schedule, expected", [
+    ("constant", [1.0] * 9),
+    ("cosine", [0.5 * (1 + math.cos(math.pi * step / 9)) for step in range(9)]),
+    ("step", [1.0] * 3 + [0.1] * 3 + [0.01] * 3),  # MadryLab robustness: x 0.1 after epochs 50 and 100 of 150
+])
+def test_learning_rate_schedules(schedule: str, expected: list[float]) -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = _schedule(optimizer, TrainingConfig(schedule=schedule), total_steps=9)
+    rates = []
+    for _ in range(9):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates == pytest.approx(expected)
