@@ -27,6 +27,9 @@ def edit(change) -> dict:
 @pytest.mark.parametrize("change, field", [
     (lambda d: d["attacks"][0].update(name="foolbox"), "attacks[0].name"),
     (lambda d: d["attacks"][0].update(norm="L7"), "attacks[0].norm"),
+    (lambda d: d["attacks"][0].update(models=["nobody"]), "attacks[0].models"),
+    (lambda d: d["attacks"][0].update(samples=-1), "attacks[0].samples"),
+    (lambda d: d["models"][0]["training"].update(samples=-5), "models[0].training.samples"),
     (lambda d: d["attacks"][1].update(eps=[0.5, -1.0]), "attacks[1].eps[1]"),
     (lambda d: d["attacks"][0].update(eps=[1.5]), "attacks[0].eps[0]"),
     (lambda d: d["attacks"][0].update(eps=[float("inf")]), "attacks[0].eps[0]"),
@@ -96,3 +99,14 @@ def test_sweep_expands_to_single_attacks() -> None:
 def test_madry_step_is_the_default_training_alpha() -> None:
     training = study_from_dict(smoke()).models[1].training
     assert training.step_size == pytest.approx(2.5 * training.eps / training.steps)
+
+
+def test_sweeps_of_one_name_may_split_the_models_between_them() -> None:
+    data = smoke()
+    ids = [model["id"] for model in data["models"]]
+    data["attacks"][0]["models"] = ids[:1]
+    data["attacks"].append(dict(data["attacks"][0], models=ids[1:], samples=50))
+    study = study_from_dict(data)
+    first, second = study.attacks[0], study.attacks[-1]
+    assert first.key == second.key and first.attacks(ids[0]) and not first.attacks(ids[1])
+    assert [second.attacks(i) for i in ids] == [False] + [True] * (len(ids) - 1)

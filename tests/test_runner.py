@@ -34,7 +34,8 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
     assert accuracy_of[["lenet5_standard", "lenet5_pgd_linf"]].between(0.5, 1).all()
     assert accuracy_of["lenet5_robust_dataset"] > 0.3  # chance is 0.1
     expected = sum(len(job.sweep.eps) for job in expand(study) if job.kind == "attack")
-    assert len(accuracy) == expected and (accuracy.n == study.evaluation.samples).all()
+    images = {sweep.key: sweep.samples or study.evaluation.samples for sweep in study.attacks}
+    assert len(accuracy) == expected and (accuracy.n == accuracy.sweep.map(images)).all()
     per_epoch = {"train", "clean", "fgsm-Linf-0.1", "pgd-Linf-0.1-from-lenet5_standard"}
     for model_id, rows in curves.groupby("model_id"):
         epochs = study.model(model_id).training.epochs
@@ -52,13 +53,17 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
 def test_smoke_study_writes_every_analysis_table(smoke_study: Path) -> None:
     study = load_study(SMOKE)
     n, models = study.analysis.samples, len(study.models)
-    positive_eps = sum(sum(eps > 0 for eps in sweep.eps) for sweep in study.analysed_sweeps)
     assert len(study.analysed_sweeps) == 3
+    analysed = [job.sweep for job in expand(study) if job.kind == "analysis"]
+    positive_eps = [sum(eps > 0 for eps in sweep.eps) for sweep in analysed]
+    images = [min(n, sweep.samples or n) for sweep in analysed]  # a sweep on fewer images is analysed on those
     per_sample = read_table(smoke_study, "per_sample")
-    assert len(per_sample) == models * n * (1 + positive_eps)
-    assert len(read_table(smoke_study, "pca")) == models * study.analysis.pca_samples * (1 + positive_eps)
+    assert len(per_sample) == models * n + sum(i * e for i, e in zip(images, positive_eps, strict=True))
+    pca = models * study.analysis.pca_samples + sum(min(i, study.analysis.pca_samples) * e
+                                                     for i, e in zip(images, positive_eps, strict=True))
+    assert len(read_table(smoke_study, "pca")) == pca
     for table in ("norm_ratios", "a_distance"):
-        assert len(read_table(smoke_study, table)) == models * positive_eps
+        assert len(read_table(smoke_study, table)) == sum(positive_eps)
     svcca = read_table(smoke_study, "svcca")
     assert set(svcca.layer) == {"conv1", "conv2", "fc1", "penultimate", "logits"}
     assert svcca["mean"].between(0, 1).all() and len(read_table(smoke_study, "boundary")) == models * n
@@ -98,6 +103,30 @@ def test_transfer_attacks_are_crafted_on_the_source_and_judged_on_the_target(smo
     clean = white_box[white_box.eps == 0].accuracy.iloc[0]
     assert transfer[transfer.eps == 0].accuracy.iloc[0] == clean
     assert transfer[transfer.eps == 0.1].accuracy.iloc[0] < clean
+
+
+def test_transfer_sets_are_crafted_once_for_every_model_judged_on_them(smoke_study: Path) -> None:
+    accuracy = read_table(smoke_study, "robust_accuracy")
+    transfer = accuracy[accuracy.source_model_id.notna()]
+    per_epoch = [eps for sweep in load_study(SMOKE).epoch_evaluation.attacks if sweep.source for eps in sweep.eps]
+    cached = list((smoke_study / "cache").glob("transfer-lenet5_standard-pgd-*"))
+    assert len(cached) == transfer.eps.nunique() + len(per_epoch)  # per-epoch sets are on fewer images
+    assert (transfer.groupby("eps").seconds.nunique() == 1).all()  # one crafting time, reported for each model
+
+
+def test_a_sweep_attacks_the_models_and_images_it_names(smoke_study: Path) -> None:
+    accuracy = read_table(smoke_study, "robust_accuracy")
+    l2 = accuracy[accuracy.sweep == "pgd-L2-5steps-rs"]
+    assert set(l2.model_id) == {"lenet5_standard", "lenet5_pgd_linf"} and set(l2.n) == {100}
+    assert set(accuracy[accuracy.sweep != "pgd-L2-5steps-rs"].n) == {200}
+    analysed = read_table(smoke_study, "norm_ratios")
+    assert set(analysed[analysed.attack == "pgd"].query("norm == 'L2'").model_id) == set(l2.model_id)
+
+
+def test_a_model_learns_from_its_own_share_of_the_training_set(smoke_study: Path) -> None:
+    models = read_table(smoke_study, "models").set_index("model_id")
+    assert models.loc["lenet5_pgd_linf", "train_samples"] == 1500
+    assert models.loc["lenet5_standard", "train_samples"] == 2000
 
 
 def test_robust_dataset_model_trains_on_a_redrawn_set(smoke_study: Path) -> None:
@@ -157,10 +186,11 @@ def test_rerun_skips_finished_jobs_and_redoes_changed_ones(smoke_study: Path, tm
     longer = dataclasses.replace(study.attacks[1], eps=(0.0, 0.5, 1.0, 2.0))
     changed = dataclasses.replace(study, attacks=(study.attacks[0], longer, *study.attacks[2:]))
     summary = run_study(changed, smoke_study, progress=False)
-    redone = [f"{m.id}__{longer.key}{suffix}" for m in study.models for suffix in ("", "__analysis")]
+    attacked = [m.id for m in study.models if longer.attacks(m.id)]
+    redone = [f"{model}__{longer.key}{suffix}" for model in attacked for suffix in ("", "__analysis")]
     assert sorted(summary.ran) == sorted(redone)  # the sweep's attacks and its analyses, nothing else
     after = read_table(smoke_study, "robust_accuracy")
-    assert len(after) == len(before) + len(study.models)
+    assert len(after) == len(before) + len(attacked)
     run_study(study, smoke_study, progress=False)  # leave the shared fixture as it was
 
 
