@@ -13,7 +13,7 @@ study = require_study()
 st.title("Latent space")
 pca = require_table(study, "pca", "latent-space projections")
 st.caption("Each model's penultimate features projected on the first two principal components of its own "
-           "clean features (Garaev et al. 2024, figures 5-6). Colour is the true class; adversarial inputs are "
+           "clean features (Garaev et al. 2024). Colour is the true class; adversarial inputs are "
            "projected on the same plane, so an attack's pull across class clusters shows.")
 
 adversarial = pca[pca.sweep != "clean"]

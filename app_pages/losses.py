@@ -13,7 +13,7 @@ st.title("Loss distributions")
 per_sample = require_table(study, "per_sample", "per-sample losses")
 a_distance = study.table("a_distance")
 st.caption("Per-sample cross-entropy of each model on its analysed test images, clean and under attack "
-           "(Garaev et al. 2024, §4.3). The A-distance (0: indistinguishable, 2: separated) is the proxy "
+           "(Garaev et al. 2024). The A-distance (0: indistinguishable, 2: separated) is the proxy "
            "A-distance between the clean and the adversarial losses, from a held-out domain classifier.")
 
 attacked = per_sample[per_sample.sweep != "clean"]

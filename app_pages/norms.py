@@ -11,7 +11,7 @@ from ui.widgets import csv_download, model_select
 study = require_study()
 st.title("Norms and decision boundary")
 ratios = require_table(study, "norm_ratios", "norm ratios")
-st.caption("Garaev et al. 2024 §3.2: for every perturbation 1 <= ||d||_2 / ||d||_inf <= sqrt(d). C1 and C2 are "
+st.caption("Garaev et al. 2024: for every perturbation 1 <= ||d||_2 / ||d||_inf <= sqrt(d). C1 and C2 are "
            "the smallest and largest ratio over an attack's successful perturbations (wrong and changed "
            "prediction): near sqrt(d), the attack spreads its budget over every pixel; near 1, it concentrates it.")
 
@@ -31,7 +31,7 @@ csv_download(chosen, f"{study.name}_norm_ratios.csv", "Download norm ratios CSV"
 
 st.subheader("Distance to the decision boundary")
 boundary = require_table(study, "boundary", "DeepFool boundary distances")
-st.caption("DeepFool's L2 perturbation per correctly classified sample (Garaev et al. 2024, table 8): a larger "
+st.caption("DeepFool's L2 perturbation per correctly classified sample (Garaev et al. 2024): a larger "
            "distance means a larger minimal perturbation is needed to change the prediction.")
 shown = boundary[boundary.model_id.isin(model_ids)]
 st.plotly_chart(boundary_histogram(shown, study.models), key="boundary", theme=None)

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from engine.findings import render
 from engine.summary import headlines
-from ui.study import describe, libraries, provenance, require_study
+from ui.study import describe, libraries, paper_findings, provenance, require_study
 from ui.widgets import csv_download
 
 MODEL_COLUMNS = ["model_id", "arch", "training_mode", "train_norm", "train_eps", "train_attacks", "augment",
@@ -17,6 +18,11 @@ findings = headlines(study.models, study.robust_accuracy, study.table("sanity_ch
 if findings:
     st.subheader("Headline findings")
     st.markdown("\n".join(f"- {line}" for line in findings))
+
+papers = paper_findings(study)
+if papers:
+    with st.expander("Findings compared with the papers (Garaev et al. 2024, Park & So 2020)"):
+        st.markdown(render(papers))
 
 st.subheader("Models")
 if study.models.empty:

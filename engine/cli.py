@@ -51,6 +51,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_findings(args: argparse.Namespace) -> int:
+    from engine.findings import findings_markdown
+
+    print(findings_markdown(args.study), end="")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from engine.analysis.sanity import report, study_checks
 
@@ -114,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "written from the study's parquet files (the README's shipped-study section).")
     summary.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
     summary.set_defaults(handler=_cmd_summary)
+
+    findings = commands.add_parser(
+        "findings", help="print the shipped study's findings compared with Garaev et al. 2024 and Park & So 2020",
+        description="Test each claim of the two papers that the shipped study reproduces on a study directory's "
+                    "files and print the verdicts and numbers as Markdown (the README's findings section).")
+    findings.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    findings.set_defaults(handler=_cmd_findings)
 
     check = commands.add_parser(
         "check", help="sanity-check a study's results (Carlini et al. 2019): print a report",

@@ -38,14 +38,16 @@ def _sweep_table(rows: pd.DataFrame, order: list[str]) -> str:
     """Models × eps accuracies of one sweep [rows of robust_accuracy]."""
     pivot = rows.pivot(index="model_id", columns="eps", values="accuracy").reindex(order).dropna(how="all")
     pivot.columns = [f"eps {eps:g}" for eps in pivot.columns]
-    return _markdown(pivot.map("{:.3f}".format).reset_index().rename(columns={"model_id": "model"}))
+    cells = pivot.map(lambda accuracy: "" if pd.isna(accuracy) else f"{accuracy:.3f}")  # eps not run on that model
+    return _markdown(cells.reset_index().rename(columns={"model_id": "model"}))
 
 
 def _sweep_title(rows: pd.DataFrame) -> str:
     first = rows.iloc[0]
     steps = f"{first.steps} step" + ("s" if first.steps != 1 else "")
     source = f", transferred from {first.source_model_id}" if pd.notna(first.source_model_id) else ""
-    return f"{first.attack} {first.norm} ({steps}{source}, {first.n:,} test images)"
+    images = " or ".join(f"{n:,}" for n in sorted(rows.n.unique(), reverse=True))
+    return f"{first.attack} {first.norm} ({steps}{source}, {images} test images)"
 
 
 def _config_rank(accuracy: pd.DataFrame, manifest: dict) -> pd.Series:
@@ -58,7 +60,7 @@ def _config_rank(accuracy: pd.DataFrame, manifest: dict) -> pd.Series:
 
 
 def _boundary_table(boundary: pd.DataFrame, order: list[str]) -> str:
-    """Garaev et al.'s table 8: DeepFool's distance to the boundary and its iterations, per model."""
+    """Garaev et al.'s boundary table: DeepFool's distance to the boundary and its iterations, per model."""
     stats = boundary_summary(boundary).reindex(order).dropna(how="all")
     table = pd.DataFrame({"model": stats.index, "mean L2 distance": stats["mean"].map("{:.3f}".format),
                           "median": stats["median"].map("{:.3f}".format),

@@ -14,6 +14,7 @@ from engine.data import CLASSES, IDX_FILES, IMAGE_SHAPES
 from engine.results import read_table
 from engine.results.schema import TABLES
 
+REPO = Path(__file__).resolve().parents[1]
 TIMING_COLUMNS = {"seconds", "images_per_second", "train_seconds"}  # wall-clock figures differ between runs
 
 
@@ -94,3 +95,9 @@ def write_image_folder(root: Path, dataset: str, counts: dict[str, int]) -> None
             folder = root / dataset / split / CLASSES[dataset][label]
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(pixels.transpose(1, 2, 0)).save(folder / f"{split}-{index}.png")
+
+
+def readme_block(name: str) -> str:
+    """The README's text between ``<!-- name -->`` and ``<!-- /name -->`` (a generated section)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return text.split(f"<!-- {name} -->\n", 1)[1].split(f"<!-- /{name} -->", 1)[0]

@@ -11,6 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from engine.config import ConfigError, study_from_dict
+from engine.findings import ANALYSIS_TABLES, Finding, findings
+from engine.findings import Study as FindingTables
 from engine.results import SchemaError
 from engine.results.manifest import in_config_order
 from engine.results.schema import SCHEMA_VERSION
@@ -203,3 +205,11 @@ def libraries(manifest: dict[str, Any]) -> pd.DataFrame:
     versions = manifest.get("libraries") or {}
     return pd.DataFrame({"library": list(versions),
                          "version": [version or "not installed" for version in versions.values()]})
+
+
+def paper_findings(study: Study) -> list[Finding]:
+    """The papers' claims tested on ``study`` (``engine.findings``); empty when it has none of their models."""
+    tables = FindingTables(study.robust_accuracy, study.models.set_index("model_id"),
+                           {name: study.table(name) for name in ANALYSIS_TABLES})
+    found = findings(tables)
+    return found if any(finding.agrees is not None for finding in found) else []

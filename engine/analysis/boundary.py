@@ -1,4 +1,4 @@
-"""Distance to the decision boundary (Garaev et al. 2024, table 8): DeepFool's L2 perturbation per
+"""Distance to the decision boundary (Garaev et al. 2024): DeepFool's L2 perturbation per
 sample and the iterations it took. DeepFool (Moosavi-Dezfooli et al. 2016) steps to the nearest
 linearised boundary, so its perturbation approximates the smallest one that changes the prediction,
 within its 2 % overshoot.
@@ -38,7 +38,7 @@ def boundary_distances(model: nn.Module, split: Split, steps: int, batch_size: i
 
 
 def boundary_summary(boundary: pd.DataFrame) -> pd.DataFrame:
-    """Garaev et al.'s table 8 from ``boundary`` rows: per model_id, over the samples it classifies
+    """Garaev et al.'s boundary table from ``boundary`` rows: per model_id, over the samples it classifies
     correctly (the others are on the wrong side already), the mean and median L2 distance, the mean
     DeepFool iterations, the share whose boundary was found, and their number (columns mean, median,
     steps, found, samples)."""

@@ -1,4 +1,4 @@
-"""The latent plane of Garaev et al. 2024 (figures 5-6): the first two principal components of a
+"""The latent plane of Garaev et al. 2024: the first two principal components of a
 model's clean penultimate features, onto which clean and adversarial features of the same samples
 are projected, so that an attack's pull across class clusters can be seen.
 """

@@ -47,7 +47,7 @@ TABLES: dict[str, pa.Schema] = {
         ("max_perturbation", pa.float64()),  # largest measured ||x_adv - x||_norm
         ("source_model_id", pa.string()),  # null = white-box
         ("seconds", pa.float64()),  # wall time of the attack itself
-        ("images_per_second", pa.float64()),  # n / seconds (Park & So's table 1 reads the cost per image)
+        ("images_per_second", pa.float64()),  # n / seconds (Park & So compare attacks by generation time)
     ]),
     "training_curves": pa.schema([
         ("model_id", pa.string()),
