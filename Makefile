@@ -3,9 +3,9 @@ PYTHON ?= python3
 PIP = $(PYTHON) -m pip
 TORCHATTACKS = torchattacks==3.5.1
 SYSTEM_PACKAGES = dataset-fashion-mnist chromium
-STUDIES = fashion_mnist training_modes   # configs/NAME.toml -> precomputed/NAME
+STUDIES = fashion_mnist   # configs/NAME.toml -> precomputed/NAME
 
-.PHONY: app test install install-dev system-deps study lint
+.PHONY: app test install install-dev system-deps study readme lint
 
 app: install          ## install, then start the app on the shipped results
 	$(PYTHON) -m streamlit run app.py
@@ -28,6 +28,9 @@ system-deps:          ## Debian packages: Fashion-MNIST and chromium (for the br
 
 study: install        ## regenerate the shipped results (resumable: rerun after an interruption)
 	for name in $(STUDIES); do $(PYTHON) -m engine run configs/$$name.toml --out precomputed/$$name || exit 1; done
+
+readme:               ## rewrite the README's generated sections (study summary, findings, bench) from the files
+	$(PYTHON) scripts/update_readme.py
 
 lint:
 	$(PYTHON) -m ruff check .

@@ -31,9 +31,12 @@ def _values(column: pd.Series) -> list:
 
 def model_select(container: DeltaGenerator, table: pd.DataFrame, models: pd.DataFrame,
                  label: str = "Models") -> list[str]:
-    """The shared multiselect of models present in ``table``, labelled with their training."""
+    """The shared multiselect of models present in ``table``, labelled with their training; at first the
+    first model of each training mode (in config order) is selected, so that large studies open readable."""
     labels = model_labels(models)
-    return shared_multiselect(container, label, "models", model_order(table["model_id"], models),
+    options = model_order(table["model_id"], models)
+    first_of_mode = models[models.model_id.isin(options)].groupby("training_mode", sort=False).model_id.first()
+    return shared_multiselect(container, label, "models", options, initial=list(first_of_mode),
                               format_func=lambda model_id: labels.get(model_id, model_id))
 
 
