@@ -89,8 +89,28 @@ def _pct(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.1%}"
 
 
-def _absent(paper: str, item: str, view: str, claim: str, models: Sequence[str]) -> Finding:
-    return Finding(paper, item, view, claim, f"not in this study (needs {', '.join(models)})", None)
+Check = Callable[["Study"], tuple[str, bool, str]]  # -> (ours, agrees, table)
+FINDINGS: list[Callable[[Study], Finding]] = []  # in the order of the README
+
+
+def finding(paper: str, item: str, view: str, claim: str, needs: Sequence[str] = (),
+            tables: Sequence[str] = ()) -> Callable[[Check], Callable[[Study], Finding]]:
+    """Register a check of one claim; a study lacking the models ``needs`` names, or with an empty
+    analysis table of ``tables``, gets "not in this study" instead of a verdict."""
+    def register(check: Check) -> Callable[[Study], Finding]:
+        def run(study: Study) -> Finding:
+            missing = [m for m in needs if not study.has(m)] + [t for t in tables if study.tables[t].empty]
+            if missing:
+                return Finding(paper, item, view, claim, f"not in this study (needs {', '.join(missing)})", None)
+            return Finding(paper, item, view, claim, *check(study))
+        FINDINGS.append(run)
+        return run
+    return register
+
+
+def not_reproduced(paper: str, item: str, view: str, claim: str, why: str) -> None:
+    """Register a claim the shipped study cannot test, saying ``why``."""
+    FINDINGS.append(lambda study: Finding(paper, item, view, claim, f"not in this study: {why}", None))
 
 
 ROBUST_COLUMNS = (("clean", "", "", 0.0), ("FGSM Linf 0.1", "fgsm", "Linf", 0.1), ("PGD Linf 0.1", "pgd", "Linf", 0.1),
@@ -109,13 +129,10 @@ def _accuracy_table(study: Study, models: Sequence[str]) -> str:
     return _markdown(rows, ["model", *(name for name, *_ in ROBUST_COLUMNS)])
 
 
-def robust_dataset(study: Study) -> Finding:
-    item, view = "robust accuracy of robust-dataset models (the main accuracy tables)", "Robust accuracy, Compare"
-    claim = ("Training on Ilyas et al.'s robust dataset does not make a model robust in general: "
-             "the robust-feature hypothesis is \"not universally true\".")
-    needed = ("standard", "pgd_l2", "robust_l2", "robust_linf")
-    if not study.has(*needed):
-        return _absent(GARAEV, item, view, claim, needed)
+@finding(GARAEV, "robust accuracy of robust-dataset models (the main accuracy tables)", "Robust accuracy, Compare",
+         "Training on Ilyas et al.'s robust dataset does not make a model robust in general: the robust-feature "
+         "hypothesis is \"not universally true\".", needs=("standard", "pgd_l2", "robust_l2", "robust_linf"))
+def robust_dataset(study: Study) -> tuple[str, bool, str]:
     gains = {norm: study.pgd("robust_l2", norm) - study.pgd("standard", norm) for norm in PGD}
     kept = gains["L2"] / (study.pgd("pgd_l2", "L2") - study.pgd("standard", "L2"))
     weakest = min(gains, key=gains.get)
@@ -125,85 +142,88 @@ def robust_dataset(study: Study) -> Finding:
             f"({kept:.0%} of its source's gain), {gains['Linf']:+.1%} under PGD-Linf 0.1 and {gains['L1']:+.1%} "
             f"under PGD-L1 10; robust_linf gains {linf_gain:+.1%} under PGD-Linf 0.1. robust_l2's smallest gain, "
             f"under PGD-{weakest}, is {'below' if unprotected else 'above'} 5 points.")
-    return Finding(GARAEV, item, view, claim, ours, unprotected, _accuracy_table(study, GARAEV_MODELS))
+    return ours, unprotected, _accuracy_table(study, GARAEV_MODELS)
 
 
-def unseen_norms(study: Study) -> Finding:
-    item, view = "PGD adversarial training against attacks in other norms", "Robust accuracy (heatmap)"
-    claim = "A model adversarially trained in one norm is robust mainly against that norm; unseen attacks break it."
-    models = {"Linf": "pgd_linf", "L2": "pgd_l2", "L1": "pgd_l1"}
-    if not study.has(*models.values()):
-        return _absent(GARAEV, item, view, claim, list(models.values()))
-    grid = {(trained, attacked): study.pgd(model, attacked) for trained, model in models.items() for attacked in PGD}
-    best = {attacked: max(models, key=lambda trained: grid[trained, attacked]) for attacked in PGD}
-    rows = [[models[t], *(_pct(grid[t, a]) for a in PGD)] for t in models]
-    ours = "; ".join(f"under PGD-{a} {PGD[a]:g} the best is {models[best[a]]}" for a in PGD) + "."
-    return Finding(GARAEV, item, view, claim, ours, all(best[a] == a for a in PGD),
-                   _markdown(rows, ["trained", *(f"PGD {a} {PGD[a]:g}" for a in PGD)]))
+TRAINED = {"Linf": "pgd_linf", "L2": "pgd_l2", "L1": "pgd_l1"}
 
 
-def norm_ratios(study: Study) -> Finding:
-    item, view = "L2/Linf norm-equivalence coefficients C1, C2", "Norms and boundary"
-    claim = ("L2 and Linf attacks differ significantly: Linf perturbations spread over every pixel "
-             "(||d||_2/||d||_inf near its bound sqrt(d)), L2 ones concentrate; Linf attacks have been underestimated.")
+@finding(GARAEV, "PGD adversarial training against attacks in other norms", "Robust accuracy (heatmap)",
+         "A model adversarially trained in one norm is robust mainly against that norm; unseen attacks break it.",
+         needs=tuple(TRAINED.values()))
+def unseen_norms(study: Study) -> tuple[str, bool, str]:
+    grid = {(trained, attacked): study.pgd(model, attacked) for trained, model in TRAINED.items() for attacked in PGD}
+    best = {attacked: max(TRAINED, key=lambda trained: grid[trained, attacked]) for attacked in PGD}
+    rows = [[TRAINED[t], *(_pct(grid[t, a]) for a in PGD)] for t in TRAINED]
+    ours = "; ".join(f"under PGD-{a} {PGD[a]:g} the best is {TRAINED[best[a]]}" for a in PGD) + "."
+    return ours, all(best[a] == a for a in PGD), _markdown(rows, ["trained", *(f"PGD {a} {PGD[a]:g}" for a in PGD)])
+
+
+RESNETS = ("resnet_standard", "resnet_pgd_linf", "resnet_pgd_l2", "resnet_robust_l2")
+
+
+@finding(GARAEV, "the architecture comparison (ResNets)", "Compare",
+         "The findings hold across architectures (their ResNet18/50 and InceptionV3).", needs=RESNETS)
+def architectures(study: Study) -> tuple[str, bool, str]:
+    base = {norm: study.pgd("resnet_standard", norm) for norm in ("Linf", "L2")}
+    trained = all(study.pgd(f"resnet_pgd_{norm.lower()}", norm) > base[norm] for norm in base)
+    gains = {norm: study.pgd("resnet_robust_l2", norm) - base[norm] for norm in base}
+    ours = (f"resnet_pgd_linf/resnet_pgd_l2 beat resnet_standard in their norm: {'yes' if trained else 'no'}; "
+            f"resnet_robust_l2 gains {gains['L2']:+.1%} under PGD-L2 1 and {gains['Linf']:+.1%} under PGD-Linf 0.1.")
+    return ours, trained and min(gains.values()) < 0.05, _accuracy_table(study, RESNETS)
+
+
+@finding(GARAEV, "L2/Linf norm-equivalence coefficients C1, C2", "Norms and boundary",
+         "L2 and Linf attacks differ significantly: Linf perturbations spread over every pixel (||d||_2/||d||_inf "
+         "near its bound sqrt(d)), L2 ones concentrate; Linf attacks have been underestimated.",
+         tables=("norm_ratios",))
+def norm_ratios(study: Study) -> tuple[str, bool, str]:
     ratios = study.tables["norm_ratios"].dropna(subset=["c1"])
     ratios = ratios[(ratios.attack == "pgd") & ratios.norm.isin(["Linf", "L2"])]
-    if ratios.empty:
-        return _absent(GARAEV, item, view, claim, ["analysed PGD-Linf and PGD-L2 sweeps"])
     spans = ratios.groupby(["model_id", "norm"]).agg(c1=("c1", "min"), c2=("c2", "max")).unstack("norm")
     apart = spans[("c1", "Linf")] > spans[("c2", "L2")]
-    order = [m for m in study.models.index if m in spans.index]
-    rows = [[m, f"{spans.loc[m, ('c1', 'Linf')]:.1f} - {spans.loc[m, ('c2', 'Linf')]:.1f}",
-             f"{spans.loc[m, ('c1', 'L2')]:.1f} - {spans.loc[m, ('c2', 'L2')]:.1f}"] for m in order]
-    sqrt_d = ratios.sqrt_d.iloc[0]
+    rows = [[m, *(f"{spans.loc[m, ('c1', norm)]:.1f} - {spans.loc[m, ('c2', norm)]:.1f}" for norm in ("Linf", "L2"))]
+            for m in study.models.index if m in spans.index]
     ours = (f"over every eps, PGD-Linf's ratios lie above PGD-L2's for {int(apart.sum())} of {len(apart)} models "
-            f"(sqrt(d) = {sqrt_d:.0f}).")
-    return Finding(GARAEV, item, view, claim, ours, bool(apart.all()),
-                   _markdown(rows, ["model", "PGD-Linf C1 - C2", "PGD-L2 C1 - C2"]))
+            f"(sqrt(d) = {ratios.sqrt_d.iloc[0]:.0f}).")
+    return ours, bool(apart.all()), _markdown(rows, ["model", "PGD-Linf C1 - C2", "PGD-L2 C1 - C2"])
 
 
-def loss_separation(study: Study) -> Finding:
-    item, view = "per-sample loss histograms, KDE and A-distance", "Loss distributions"
-    claim = ("Adversarial inputs move the per-sample loss distribution away from the clean one (a large "
-             "A-distance) for standard models, much less for adversarially trained ones.")
-    models = ("standard", "pgd_linf", "pgd_l2", "robust_l2", "robust_linf")
-    if not study.has(*models) or study.tables["a_distance"].empty:
-        return _absent(GARAEV, item, view, claim, models)
+ANALYSED = ("standard", "pgd_linf", "pgd_l2", "robust_l2", "robust_linf")
 
+
+@finding(GARAEV, "per-sample loss histograms, KDE and A-distance", "Loss distributions",
+         "Adversarial inputs move the per-sample loss distribution away from the clean one (a large A-distance) "
+         "for standard models, much less for adversarially trained ones.", needs=ANALYSED, tables=("a_distance",))
+def loss_separation(study: Study) -> tuple[str, bool, str]:
     def distance(model: str, norm: str) -> float:
         rows = study.analysed("a_distance", model, norm)
         return float(rows.a_distance.iloc[0]) if len(rows) else math.nan
 
-    rows = [[m, *(f"{distance(m, norm):.2f}" for norm in ("Linf", "L2"))] for m in models]
+    rows = [[m, *(f"{distance(m, norm):.2f}" for norm in ("Linf", "L2"))] for m in ANALYSED]
     lower = all(distance(m, norm) < distance("standard", norm) for m in ("pgd_linf", "pgd_l2")
                 for norm in ("Linf", "L2"))
     ours = (f"A-distance (0 = same distribution, 2 = separable) for standard: {distance('standard', 'Linf'):.2f} "
             f"(PGD-Linf 0.1) and {distance('standard', 'L2'):.2f} (PGD-L2 1); the PGD models' are "
             + ("lower under both." if lower else "not lower under both."))
-    return Finding(GARAEV, item, view, claim, ours, lower, _markdown(rows, ["model", "PGD-Linf 0.1", "PGD-L2 1"]))
+    return ours, lower, _markdown(rows, ["model", "PGD-Linf 0.1", "PGD-L2 1"])
 
 
-def svcca_depth(study: Study) -> Finding:
-    item, view = "SVCCA between clean and adversarial representations per layer", "SVCCA"
-    claim = ("Adversarial inputs change a standard model's representations more the deeper the layer; "
-             "adversarial training keeps them closer to the clean ones.")
-    svcca = study.tables["svcca"]
-    if not study.has("standard", "pgd_linf") or svcca.empty:
-        return _absent(GARAEV, item, view, claim, ["standard", "pgd_linf"])
-
+@finding(GARAEV, "SVCCA between clean and adversarial representations per layer", "SVCCA",
+         "Adversarial inputs change a standard model's representations more the deeper the layer; adversarial "
+         "training keeps them closer to the clean ones.", needs=("standard", "pgd_linf"), tables=("svcca",))
+def svcca_depth(study: Study) -> tuple[str, bool, str]:
     def means(model: str) -> pd.Series:
-        rows = study.analysed("svcca", model, "Linf")
-        return rows.groupby("layer", sort=False)["mean"].first()
+        return study.analysed("svcca", model, "Linf").groupby("layer", sort=False)["mean"].first()
 
     standard, robust = means("standard"), means("pgd_linf")
     layers = [layer for layer in standard.index if layer in robust.index]
+    first, last = layers[0], layers[-1]
     rows = [[layer, f"{standard[layer]:.3f}", f"{robust[layer]:.3f}"] for layer in layers]
-    deeper = standard[layers[-1]] < standard[layers[0]]
-    closer = robust[layers[-1]] > standard[layers[-1]]
-    ours = (f"under PGD-Linf 0.1, standard's mean SVCCA falls from {standard[layers[0]]:.3f} ({layers[0]}) to "
-            f"{standard[layers[-1]]:.3f} ({layers[-1]}); pgd_linf's {layers[-1]} keeps {robust[layers[-1]]:.3f}.")
-    return Finding(GARAEV, item, view, claim, ours, bool(deeper and closer),
-                   _markdown(rows, ["layer", "standard", "pgd_linf"]))
+    agrees = bool(standard[last] < standard[first] and robust[last] > standard[last])
+    ours = (f"under PGD-Linf 0.1, standard's mean SVCCA falls from {standard[first]:.3f} ({first}) to "
+            f"{standard[last]:.3f} ({last}); pgd_linf's {last} keeps {robust[last]:.3f}.")
+    return ours, agrees, _markdown(rows, ["layer", "standard", "pgd_linf"])
 
 
 def _cluster_share(clean: pd.DataFrame, adversarial: pd.DataFrame) -> float:
@@ -214,189 +234,146 @@ def _cluster_share(clean: pd.DataFrame, adversarial: pd.DataFrame) -> float:
     return float((centres.index.to_numpy()[gaps.argmin(1)] == adversarial.label.to_numpy()).mean())
 
 
-def latent_clusters(study: Study) -> Finding:
-    item, view = "PCA scatterplots of the penultimate features", "Latent space"
-    claim = "In a standard model adversarial inputs leave their class's cluster; in a robust one they stay closer."
+@finding(GARAEV, "PCA scatterplots of the penultimate features", "Latent space",
+         "In a standard model adversarial inputs leave their class's cluster; in a robust one they stay closer.",
+         needs=ANALYSED, tables=("pca",))
+def latent_clusters(study: Study) -> tuple[str, bool, str]:
     pca = study.tables["pca"]
-    models = ("standard", "pgd_linf", "pgd_l2", "robust_l2")
-    if not study.has(*models) or pca.empty:
-        return _absent(GARAEV, item, view, claim, models)
 
     def share(model: str, norm: str) -> float:
         rows = pca[pca.model_id == model]
         adversarial = rows[(rows.input != "clean") & (rows.norm == norm) & np.isclose(rows.eps, PGD[norm])]
         return _cluster_share(rows[rows.input == "clean"], adversarial)
 
-    shares = {m: {norm: share(m, norm) for norm in ("Linf", "L2")} for m in models}
-    rows = [[m, _pct(shares[m]["Linf"]), _pct(shares[m]["L2"])] for m in models]
+    shares = {m: {norm: share(m, norm) for norm in ("Linf", "L2")} for m in ANALYSED}
+    rows = [[m, _pct(shares[m]["Linf"]), _pct(shares[m]["L2"])] for m in ANALYSED]
     agrees = all(shares[m][norm] > shares["standard"][norm] for m in ("pgd_linf", "pgd_l2") for norm in ("Linf", "L2"))
     ours = (f"adversarial points nearest their own class centre: standard {_pct(shares['standard']['Linf'])} "
             f"(PGD-Linf 0.1), pgd_linf {_pct(shares['pgd_linf']['Linf'])}.")
-    return Finding(GARAEV, item, view, claim, ours, agrees, _markdown(rows, ["model", "PGD-Linf 0.1", "PGD-L2 1"]))
+    return ours, agrees, _markdown(rows, ["model", "PGD-Linf 0.1", "PGD-L2 1"])
 
 
-def boundary_distance(study: Study) -> Finding:
-    item, view = "mean DeepFool L2 distance to the decision boundary and DeepFool steps", "Norms and boundary"
-    claim = "Robust models lie farther from their decision boundary than standard ones."
-    boundary = study.tables["boundary"]
-    if boundary.empty or not study.has("standard"):
-        return _absent(GARAEV, item, view, claim, ["standard"])
-    stats = boundary_summary(boundary)
+@finding(GARAEV, "mean DeepFool L2 distance to the decision boundary and DeepFool steps", "Norms and boundary",
+         "Robust models lie farther from their decision boundary than standard ones.", needs=("standard",),
+         tables=("boundary",))
+def boundary_distance(study: Study) -> tuple[str, bool, str]:
+    stats = boundary_summary(study.tables["boundary"])
     models = [m for m in GARAEV_MODELS if m in stats.index]
     rows = [[m, f"{stats.loc[m, 'mean']:.3f}", f"{stats.loc[m, 'steps']:.2f}"] for m in models]
     robust = [m for m in models if m.startswith(("pgd", "robust", "fast"))]
     farther = [m for m in robust if stats.loc[m, "mean"] > stats.loc["standard", "mean"]]
     ours = (f"{len(farther)} of {len(robust)} robust LeNet5s lie farther than standard "
             f"({stats.loc['standard', 'mean']:.3f}).")
-    return Finding(GARAEV, item, view, claim, ours, len(farther) == len(robust),
-                   _markdown(rows, ["model", "mean L2 distance", "mean steps"]))
+    return ours, len(farther) == len(robust), _markdown(rows, ["model", "mean L2 distance", "mean steps"])
 
 
-def architectures(study: Study) -> Finding:
-    item, view = "the architecture comparison (ResNets)", "Compare"
-    claim = "The findings hold across architectures (their ResNet18/50 and InceptionV3)."
-    needed = ("resnet_standard", "resnet_pgd_linf", "resnet_pgd_l2", "resnet_robust_l2")
-    if not study.has(*needed):
-        return _absent(GARAEV, item, view, claim, needed)
-    base = {norm: study.pgd("resnet_standard", norm) for norm in ("Linf", "L2")}
-    trained = all(study.pgd(f"resnet_pgd_{norm.lower()}", norm) > base[norm] for norm in base)
-    gains = {norm: study.pgd("resnet_robust_l2", norm) - base[norm] for norm in base}
-    ours = (f"resnet_pgd_linf/resnet_pgd_l2 beat resnet_standard in their norm: {'yes' if trained else 'no'}; "
-            f"resnet_robust_l2 gains {gains['L2']:+.1%} under PGD-L2 1 and {gains['Linf']:+.1%} under PGD-Linf 0.1.")
-    return Finding(GARAEV, item, view, claim, ours, trained and min(gains.values()) < 0.05)
+not_reproduced(GARAEV, "cross-dataset evaluation on CINIC-10", "Robust accuracy (sweeps `-on-cinic10`)",
+               "Models trained on CIFAR-10 are also evaluated on CINIC-10's test set.",
+               "Fashion-MNIST has no second dataset with its labels here; configs/garaev2024_cifar10.toml runs it")
 
 
-def cross_dataset(study: Study) -> Finding:
-    return Finding(GARAEV, "cross-dataset evaluation on CINIC-10", "Robust accuracy (sweeps `-on-cinic10`)",
-                   "Models trained on CIFAR-10 are also evaluated on CINIC-10's test set.",
-                   "not in this study: no second dataset with Fashion-MNIST's labels is available here; "
-                   "configs/garaev2024_cifar10.toml runs it (`dataset = \"cinic10\"` sweeps)", None)
-
-
-def single_attack_training(study: Study) -> Finding:
-    item, view = "adversarial training with one attack, black-box test sets (A' -> M')", "Robust accuracy (transfer)"
-    claim = "Adversarial training with one attack helps against that attack and has limited effect against others."
-    needed = ("standard", "attacker_a_prime", *(f"pregen_{a}" for a in ("fgsm", "jsma", "cw")))
-    if not study.has(*needed):
-        return _absent(PARK_SO, item, view, claim, needed)
-    sets = {test[0]: study.transferred("standard", test, "attacker_a_prime") for test in PARK_SO_SETS}
-    gain = {(t, test[0]): study.transferred(f"pregen_{t}", test, "attacker_a_prime") - sets[test[0]]
-            for t in ("fgsm", "jsma", "cw") for test in PARK_SO_SETS}
-    own_best = [t for t in ("fgsm", "jsma", "cw") if max(sets, key=lambda n: gain[t, n]) == t]
-    rows = [[f"pregen_{t}", *(f"{gain[t, n]:+.1%}" for n in sets)] for t in ("fgsm", "jsma", "cw")]
+@finding(PARK_SO, "adversarial training with one attack, black-box test sets (A' -> M')", "Robust accuracy (transfer)",
+         "Adversarial training with one attack helps against that attack and has limited effect against others.",
+         needs=("standard", "attacker_a_prime", "pregen_fgsm", "pregen_jsma", "pregen_cw"))
+def single_attack_training(study: Study) -> tuple[str, bool, str]:
+    names = [test[0] for test in PARK_SO_SETS]
+    base = {test[0]: study.transferred("standard", test, "attacker_a_prime") for test in PARK_SO_SETS}
+    gain = {(t, test[0]): study.transferred(f"pregen_{t}", test, "attacker_a_prime") - base[test[0]]
+            for t in names for test in PARK_SO_SETS}
+    own_best = [t for t in names if max(names, key=lambda n: gain[t, n]) == t]
+    rows = [[f"pregen_{t}", *(f"{gain[t, n]:+.1%}" for n in names)] for t in names]
     ours = (f"{len(own_best)} of 3 models gain most on the test set of their own attack "
             f"({', '.join(own_best) or 'none'}).")
-    return Finding(PARK_SO, item, view, claim, ours, len(own_best) == 3,
-                   _markdown(rows, ["trained on (gain over M')", *(f"{n} from A'" for n in sets)]))
+    return ours, len(own_best) == 3, _markdown(rows, ["trained on (gain over M')", *(f"{n} from A'" for n in names)])
 
 
-def combinations(study: Study) -> Finding:
-    item, view = "all seven combinations of FGSM, JSMA and C&W examples", "Compare, Robust accuracy"
-    claim = "Training with several attacks covers each of them, but only those."
-    ids = [f"pregen_{c}" for c in COMBINATIONS]
-    if not study.has("standard", "attacker_a_prime", *ids):
-        return _absent(PARK_SO, item, view, claim, ids)
-    acc = {(c, test[0]): study.transferred(f"pregen_{c}", test, "attacker_a_prime")
-           for c in COMBINATIONS for test in PARK_SO_SETS}
-    covered = {n: np.mean([acc[c, n] for c in COMBINATIONS if n in c.split("_")])
-               - np.mean([acc[c, n] for c in COMBINATIONS if n not in c.split("_")]) for n, *_ in PARK_SO_SETS}
-    rows = [[f"pregen_{c}", _pct(study.models.loc[f"pregen_{c}", "clean_accuracy"]),
-             *(_pct(acc[c, n]) for n, *_ in PARK_SO_SETS)] for c in COMBINATIONS]
-    rows.insert(0, ["standard (M')", _pct(study.models.loc["standard", "clean_accuracy"]),
-                    *(_pct(study.transferred("standard", test, "attacker_a_prime")) for test in PARK_SO_SETS)])
+PREGENERATED = tuple(f"pregen_{c}" for c in COMBINATIONS)
+
+
+@finding(PARK_SO, "all seven combinations of FGSM, JSMA and C&W examples", "Compare, Robust accuracy",
+         "Training with several attacks covers each of them, but only those.",
+         needs=("standard", "attacker_a_prime", *PREGENERATED))
+def combinations(study: Study) -> tuple[str, bool, str]:
+    names = [test[0] for test in PARK_SO_SETS]
+    acc = {(model, test[0]): study.transferred(model, test, "attacker_a_prime")
+           for model in ("standard", *PREGENERATED) for test in PARK_SO_SETS}
+    covered = {n: np.mean([acc[f"pregen_{c}", n] for c in COMBINATIONS if n in c.split("_")])
+               - np.mean([acc[f"pregen_{c}", n] for c in COMBINATIONS if n not in c.split("_")]) for n in names}
+    rows = [[model, _pct(study.models.loc[model, "clean_accuracy"]), *(_pct(acc[model, n]) for n in names)]
+            for model in ("standard", *PREGENERATED)]
     ours = "combinations containing an attack beat those without it on its test set by " + ", ".join(
-        f"{covered[n]:+.1%} ({n})" for n in covered) + "."
-    return Finding(PARK_SO, item, view, claim, ours, all(v > 0 for v in covered.values()),
-                   _markdown(rows, ["model", "clean", *(f"{n} from A'" for n, *_ in PARK_SO_SETS)]))
+        f"{covered[n]:+.1%} ({n})" for n in names) + "."
+    table = _markdown(rows, ["model", "clean", *(f"{n} from A'" for n in names)])
+    return ours, all(v > 0 for v in covered.values()), table
 
 
-def augmentation_mismatch(study: Study) -> Finding:
-    item, view = "the M/M' x A/A' augmentation mismatch", "Robust accuracy (transfer)"
-    claim = ("A defender trained with all three attacks loses accuracy when the attacker's surrogate was trained "
-             "with a different augmentation strategy than the defender's model.")
-    defenders = {"M'": "pregen_fgsm_jsma_cw", "M": "pregen_aug_fgsm_jsma_cw"}
-    attackers = {"A'": "attacker_a_prime", "A": "attacker_a"}
-    if not study.has(*defenders.values(), *attackers.values()):
-        return _absent(PARK_SO, item, view, claim, [*defenders.values(), *attackers.values()])
-    mean = {(d, a): np.mean([study.transferred(defenders[d], test, attackers[a]) for test in PARK_SO_SETS])
-            for d in defenders for a in attackers}
+DEFENDERS = {"M'": "pregen_fgsm_jsma_cw", "M": "pregen_aug_fgsm_jsma_cw"}
+ATTACKERS = {"A'": "attacker_a_prime", "A": "attacker_a"}
+
+
+@finding(PARK_SO, "the M/M' x A/A' augmentation mismatch", "Robust accuracy (transfer)",
+         "A defender trained with all three attacks loses accuracy when the attacker's surrogate was trained with a "
+         "different augmentation strategy than the defender's model.",
+         needs=(*DEFENDERS.values(), *ATTACKERS.values()))
+def augmentation_mismatch(study: Study) -> tuple[str, bool, str]:
+    mean = {(d, a): np.mean([study.transferred(DEFENDERS[d], test, ATTACKERS[a]) for test in PARK_SO_SETS])
+            for d in DEFENDERS for a in ATTACKERS}
     matched = (mean["M'", "A'"] + mean["M", "A"]) / 2
     mismatched = (mean["M'", "A"] + mean["M", "A'"]) / 2
-    rows = [[f"{d} ({defenders[d]})", *(_pct(mean[d, a]) for a in attackers)] for d in defenders]
-    ours = (f"mean accuracy over the three test sets: matched augmentation {matched:.1%}, "
-            f"mismatched {mismatched:.1%}.")
-    return Finding(PARK_SO, item, view, claim, ours, mismatched < matched,
-                   _markdown(rows, ["defender", *(f"sets from {a}" for a in attackers)]))
+    rows = [[f"{d} ({DEFENDERS[d]})", *(_pct(mean[d, a]) for a in ATTACKERS)] for d in DEFENDERS]
+    ours = f"mean accuracy over the three test sets: matched augmentation {matched:.1%}, mismatched {mismatched:.1%}."
+    return ours, bool(mismatched < matched), _markdown(rows, ["defender", *(f"sets from {a}" for a in ATTACKERS)])
 
 
-def white_box(study: Study) -> Finding:
-    item, view = "pre-generated adversarial training against white-box attacks", "Robust accuracy"
-    claim = "Training on pre-generated examples of several attacks still fails against white-box attacks."
-    needed = ("standard", "pgd_linf", "pregen_fgsm_jsma_cw", "pregen_aug_fgsm_jsma_cw")
-    if not study.has(*needed):
-        return _absent(PARK_SO, item, view, claim, needed)
-    acc = {m: study.pgd(m, "Linf") for m in needed}
-    fails = max(acc["pregen_fgsm_jsma_cw"], acc["pregen_aug_fgsm_jsma_cw"]) < acc["pgd_linf"] / 2
-    ours = "white-box PGD-Linf 0.1: " + ", ".join(f"{m} {_pct(a)}" for m, a in acc.items()) + "."
-    return Finding(PARK_SO, item, view, claim, ours, fails)
+@finding(PARK_SO, "pre-generated adversarial training against white-box attacks", "Robust accuracy",
+         "Training on pre-generated examples of several attacks still fails against white-box attacks.",
+         needs=("standard", "pgd_linf", *DEFENDERS.values()))
+def white_box(study: Study) -> tuple[str, bool, str]:
+    acc = {m: study.pgd(m, "Linf") for m in ("standard", "pgd_linf", *DEFENDERS.values())}
+    fails = max(acc[m] for m in DEFENDERS.values()) < acc["pgd_linf"] / 2
+    return "white-box PGD-Linf 0.1: " + ", ".join(f"{m} {_pct(a)}" for m, a in acc.items()) + ".", fails, ""
 
 
-def epoch_window(study: Study) -> Finding:
-    item, view = "accuracy per epoch, max and median over an epoch window (figures 3-4)", "Training curves"
-    claim = ("Per-epoch accuracy on the transferred FGSM, JSMA and C&W test sets fluctuates, so it is reported as "
-             "the max and the median over an epoch window; adversarial training lifts it on all three.")
-    curves = study.tables["training_curves"]
-    models = ("standard_augmented", "pregen_aug_fgsm_jsma_cw")
-    if not study.has(*models) or curves.empty:
-        return _absent(PARK_SO, item, view, claim, models)
+@finding(PARK_SO, "accuracy per epoch, max and median over an epoch window (figures 3-4)", "Training curves",
+         "Per-epoch accuracy on the transferred FGSM, JSMA and C&W test sets fluctuates, so it is reported as the max "
+         "and the median over an epoch window; adversarial training lifts it on all three.",
+         needs=("standard_augmented", DEFENDERS["M"]), tables=("training_curves",))
+def epoch_window(study: Study) -> tuple[str, bool, str]:
+    curves, models = study.tables["training_curves"], ("standard_augmented", DEFENDERS["M"])
     sets = sorted(s for s in curves.test_set.unique() if s.endswith("-from-attacker_a"))
-    window = curves[curves.epoch > curves.epoch.max() / 2]
-    stats = window[window.model_id.isin(models) & window.test_set.isin(sets)].groupby(
-        ["model_id", "test_set"]).accuracy.agg(["max", "median"])
+    window = curves[(curves.epoch > curves.epoch.max() / 2) & curves.model_id.isin(models) & curves.test_set.isin(sets)]
+    stats = window.groupby(["model_id", "test_set"]).accuracy.agg(["max", "median"])
     rows = [[m, s.removesuffix("-from-attacker_a"), _pct(stats.loc[(m, s), "max"]), _pct(stats.loc[(m, s), "median"])]
             for m in models for s in sets]
     lifted = all(stats.loc[(models[1], s), "median"] > stats.loc[(models[0], s), "median"] for s in sets)
     ours = (f"over the second half of training, the median accuracy of {models[1]} is above M's on "
             f"{'all' if lifted else 'not all'} {len(sets)} sets from A.")
-    return Finding(PARK_SO, item, view, claim, ours, lifted, _markdown(rows, ["model", "test set", "max", "median"]))
+    return ours, lifted, _markdown(rows, ["model", "test set", "max", "median"])
 
 
-def generation_time(study: Study) -> Finding:
-    item, view = "time to generate 60,000 adversarial examples per attack (LeNet5)", "Robust accuracy (cost)"
-    claim = ("On an RTX 2080Ti: FGSM 48 s, JSMA 2,226 s, C&W 8,142 s, so FGSM is by far the cheapest and "
-             "C&W the dearest.")
-    rates = {}
-    for name, norm, _ in PARK_SO_SETS:
-        rows = study.accuracy[(study.accuracy.model_id == "standard") & (study.accuracy.attack == name)
-                              & (study.accuracy.norm == norm) & study.accuracy.source_model_id.isna()]
-        rates[name] = rows.images_per_second.max() if len(rows) else math.nan
-    if any(math.isnan(rate) for rate in rates.values()):
-        return _absent(PARK_SO, item, view, claim, ["white-box fgsm, jsma and cw sweeps on standard"])
-    seconds = {name: 60000 / rate for name, rate in rates.items()}
+@finding(PARK_SO, "time to generate 60,000 adversarial examples per attack (LeNet5)", "Robust accuracy (cost)",
+         "On an RTX 2080Ti: FGSM 48 s, JSMA 2,226 s, C&W 8,142 s, so FGSM is by far the cheapest and C&W the dearest.",
+         needs=("standard",))
+def generation_time(study: Study) -> tuple[str, bool, str]:
+    white = study.accuracy[(study.accuracy.model_id == "standard") & study.accuracy.source_model_id.isna()]
+    seconds = {name: 60000 / white[(white.attack == name) & (white.norm == norm)].images_per_second.max()
+               for name, norm, _ in PARK_SO_SETS}
     rows = [[name, f"{PAPER_SECONDS[name]:,}", f"{seconds[name]:,.0f}"] for name in seconds]
     ours = ("on this 2-core CPU, extrapolated from the white-box sweeps' images per second on standard: "
             + ", ".join(f"{name} {seconds[name]:,.0f} s" for name in seconds) + ".")
-    ordered = seconds["fgsm"] < seconds["jsma"] < seconds["cw"]
-    return Finding(PARK_SO, item, view, claim, ours, ordered,
-                   _markdown(rows, ["attack", "paper s (GPU)", "ours s (CPU)"]))
+    return ours, seconds["fgsm"] < seconds["jsma"] < seconds["cw"], _markdown(rows, ["attack", "paper s (GPU)",
+                                                                                      "ours s (CPU)"])
 
 
-def resnet_pregenerated(study: Study) -> Finding:
-    return Finding(PARK_SO, "LeNet5 against ResNet18 under pre-generated training", "—",
-                   "The conclusions hold for both architectures.",
-                   "not in this study: pre-generated training runs on LeNet5 only here (the ResNets' PGD and robust "
-                   "training use the budget); configs/parkso2020_mnist.toml trains both", None)
-
-
-FINDINGS: tuple[Callable[[Study], Finding], ...] = (
-    robust_dataset, unseen_norms, architectures, norm_ratios, loss_separation, svcca_depth, latent_clusters,
-    boundary_distance, cross_dataset, single_attack_training, combinations, augmentation_mismatch, white_box,
-    epoch_window, generation_time, resnet_pregenerated)
+not_reproduced(PARK_SO, "LeNet5 against ResNet18 under pre-generated training", "—",
+               "The conclusions hold for both architectures.",
+               "the shipped ResNets' budget goes to PGD and robust-dataset training; configs/parkso2020_mnist.toml "
+               "trains both architectures on pre-generated examples")
 
 
 def findings(study: Study) -> list[Finding]:
     """Every finding, tested on ``study``'s tables."""
-    return [finding(study) for finding in FINDINGS]
+    return [check(study) for check in FINDINGS]
 
 
 def _verdict(agrees: bool | None) -> str:
