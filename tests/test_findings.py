@@ -9,6 +9,7 @@ import numpy as np
 from helpers import REPO, readme_block
 
 from engine import findings as f
+from engine.cli import main
 from engine.findings import Study, findings, findings_markdown
 
 SHIPPED = REPO / "precomputed" / "fashion_mnist"
@@ -16,6 +17,11 @@ SHIPPED = REPO / "precomputed" / "fashion_mnist"
 
 def test_readme_findings_section_is_computed_from_the_shipped_files() -> None:
     assert readme_block("findings") == findings_markdown(SHIPPED)
+
+
+def test_findings_command_prints_the_section(capsys) -> None:
+    assert main(["findings", str(SHIPPED)]) == 0
+    assert capsys.readouterr().out == findings_markdown(SHIPPED)
 
 
 def test_every_finding_of_the_shipped_study_has_numbers_and_a_verdict() -> None:

@@ -82,3 +82,11 @@ def test_report_lists_failures_and_checks_that_do_not_apply() -> None:
     text = report(_checks(_rows("m", "pgd", "L2", {0: 0.9, 0.5: 0.4, 1.0: 0.45})))
     assert "FAIL  monotone_in_eps: 0/1 passed" in text and "m: pgd-L2: accuracy rises" in text
     assert "--    whitebox_below_noise: not applicable" in text
+
+
+def test_only_white_box_searches_without_a_budget_must_succeed_at_eps_inf() -> None:
+    """Transferred sets and JSMA (which stops at gamma * d changed pixels) may leave images correct at eps inf."""
+    checks = _checks(_rows("m", "jsma", "L0", {math.inf: 0.2}), _rows("m", "cw", "L2", {math.inf: 0.4}, "src"),
+                     _rows("m", "deepfool", "L2", {math.inf: 0.0}))
+    unbounded = _only(checks, "unbounded_succeeds")
+    assert len(unbounded) == 1 and unbounded.passed.all() and "deepfool" in unbounded.detail.iloc[0]
