@@ -341,7 +341,8 @@ def white_box(study: Study) -> tuple[str, bool, str]:
 def epoch_window(study: Study) -> tuple[str, bool, str]:
     curves, models = study.tables["training_curves"], ("standard_augmented", DEFENDERS["M"])
     sets = sorted(s for s in curves.test_set.unique() if s.endswith("-from-attacker_a"))
-    window = curves[(curves.epoch > curves.epoch.max() / 2) & curves.model_id.isin(models) & curves.test_set.isin(sets)]
+    last = curves.groupby("model_id").epoch.transform("max")  # each model's own second half
+    window = curves[(curves.epoch > last / 2) & curves.model_id.isin(models) & curves.test_set.isin(sets)]
     stats = window.groupby(["model_id", "test_set"]).accuracy.agg(["max", "median"])
     rows = [[m, s.removesuffix("-from-attacker_a"), _pct(stats.loc[(m, s), "max"]), _pct(stats.loc[(m, s), "median"])]
             for m in models for s in sets]
