@@ -39,6 +39,10 @@ class Finding:
     table: str = ""  # our numbers as a Markdown table
 
 
+class MissingResult(LookupError):
+    """A result a finding needs is not in the study."""
+
+
 ANALYSIS_TABLES = ("boundary", "norm_ratios", "a_distance", "svcca", "pca", "training_curves")
 
 
@@ -60,11 +64,14 @@ class Study:
         return set(models) <= set(self.models.index)
 
     def accuracy_of(self, model: str, attack: str, norm: str, eps: float, source: str | None = None) -> float:
-        """Accuracy of ``model`` under one attack at one eps (white-box, or crafted on ``source``); nan if absent."""
+        """Accuracy of ``model`` under one attack at one eps (white-box, or crafted on ``source``);
+        ``MissingResult`` when the study has no such row."""
         rows = self.accuracy[(self.accuracy.model_id == model) & (self.accuracy.attack == attack)
                              & (self.accuracy.norm == norm) & np.isclose(self.accuracy.eps, eps)]
         rows = rows[rows.source_model_id == source] if source else rows[rows.source_model_id.isna()]
-        return float(rows.accuracy.iloc[0]) if len(rows) else math.nan
+        if rows.empty:
+            raise MissingResult(f"{attack} {norm} eps {eps:g} on {model}" + (f" from {source}" if source else ""))
+        return float(rows.accuracy.iloc[0])
 
     def pgd(self, model: str, norm: str) -> float:
         return self.accuracy_of(model, "pgd", norm, PGD[norm])
@@ -76,8 +83,11 @@ class Study:
     def analysed(self, table: str, model: str, norm: str) -> pd.DataFrame:
         """Rows of an analysis table for ``model``'s PGD sweep in ``norm`` at the reference eps."""
         rows = self.tables[table]
-        return rows[(rows.model_id == model) & (rows.attack == "pgd") & (rows.norm == norm)
+        rows = rows[(rows.model_id == model) & (rows.attack == "pgd") & (rows.norm == norm)
                     & np.isclose(rows.eps, PGD[norm])]
+        if rows.empty:
+            raise MissingResult(f"{table} of PGD-{norm} on {model}")
+        return rows
 
 
 def _markdown(rows: list[list[str]], header: Sequence[str]) -> str:
@@ -86,7 +96,7 @@ def _markdown(rows: list[list[str]], header: Sequence[str]) -> str:
 
 
 def _pct(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.1%}"
+    return f"{value:.1%}"
 
 
 Check = Callable[["Study"], tuple[str, bool, str]]  # -> (ours, agrees, table)
@@ -100,9 +110,12 @@ def finding(paper: str, item: str, view: str, claim: str, needs: Sequence[str] =
     def register(check: Check) -> Callable[[Study], Finding]:
         def run(study: Study) -> Finding:
             missing = [m for m in needs if not study.has(m)] + [t for t in tables if study.tables[t].empty]
-            if missing:
-                return Finding(paper, item, view, claim, f"not in this study (needs {', '.join(missing)})", None)
-            return Finding(paper, item, view, claim, *check(study))
+            try:
+                if missing:
+                    raise MissingResult(", ".join(missing))
+                return Finding(paper, item, view, claim, *check(study))
+            except MissingResult as error:
+                return Finding(paper, item, view, claim, f"not in this study (needs {error})", None)
         FINDINGS.append(run)
         return run
     return register
@@ -120,11 +133,18 @@ GARAEV_MODELS = ("standard", "pgd_linf", "pgd_l2", "pgd_l1", "fast_linf", "robus
                  "resnet_standard", "resnet_pgd_linf", "resnet_pgd_l2", "resnet_robust_l2")
 
 
+def _cell(study: Study, model: str, attack: str, norm: str, eps: float) -> str:
+    try:
+        return _pct(study.accuracy_of(model, attack, norm, eps))
+    except MissingResult:
+        return "—"  # the attack did not run on this model
+
+
 def _accuracy_table(study: Study, models: Sequence[str]) -> str:
     rows = []
     for model in (m for m in models if study.has(m)):
-        cells = [_pct(study.models.loc[model, "clean_accuracy"] if not attack else
-                      study.accuracy_of(model, attack, norm, eps)) for _, attack, norm, eps in ROBUST_COLUMNS]
+        cells = [_pct(study.models.loc[model, "clean_accuracy"]) if not attack else
+                 _cell(study, model, attack, norm, eps) for _, attack, norm, eps in ROBUST_COLUMNS]
         rows.append([model, *cells])
     return _markdown(rows, ["model", *(name for name, *_ in ROBUST_COLUMNS)])
 
@@ -197,8 +217,7 @@ ANALYSED = ("standard", "pgd_linf", "pgd_l2", "robust_l2", "robust_linf")
          "for standard models, much less for adversarially trained ones.", needs=ANALYSED, tables=("a_distance",))
 def loss_separation(study: Study) -> tuple[str, bool, str]:
     def distance(model: str, norm: str) -> float:
-        rows = study.analysed("a_distance", model, norm)
-        return float(rows.a_distance.iloc[0]) if len(rows) else math.nan
+        return float(study.analysed("a_distance", model, norm).a_distance.iloc[0])
 
     rows = [[m, *(f"{distance(m, norm):.2f}" for norm in ("Linf", "L2"))] for m in ANALYSED]
     lower = all(distance(m, norm) < distance("standard", norm) for m in ("pgd_linf", "pgd_l2")
@@ -242,7 +261,9 @@ def latent_clusters(study: Study) -> tuple[str, bool, str]:
 
     def share(model: str, norm: str) -> float:
         rows = pca[pca.model_id == model]
-        adversarial = rows[(rows.input != "clean") & (rows.norm == norm) & np.isclose(rows.eps, PGD[norm])]
+        adversarial = rows[(rows.input == "pgd") & (rows.norm == norm) & np.isclose(rows.eps, PGD[norm])]
+        if adversarial.empty:
+            raise MissingResult(f"pca of PGD-{norm} on {model}")
         return _cluster_share(rows[rows.input == "clean"], adversarial)
 
     shares = {m: {norm: share(m, norm) for norm in ("Linf", "L2")} for m in ANALYSED}
@@ -357,8 +378,11 @@ def epoch_window(study: Study) -> tuple[str, bool, str]:
          needs=("standard",))
 def generation_time(study: Study) -> tuple[str, bool, str]:
     white = study.accuracy[(study.accuracy.model_id == "standard") & study.accuracy.source_model_id.isna()]
-    seconds = {name: 60000 / white[(white.attack == name) & (white.norm == norm)].images_per_second.max()
-               for name, norm, _ in PARK_SO_SETS}
+    rates = {name: white[(white.attack == name) & (white.norm == norm)].images_per_second.max()
+             for name, norm, _ in PARK_SO_SETS}
+    if any(math.isnan(rate) for rate in rates.values()):
+        raise MissingResult("white-box fgsm, jsma and cw sweeps on standard")
+    seconds = {name: 60000 / rate for name, rate in rates.items()}
     rows = [[name, f"{PAPER_SECONDS[name]:,}", f"{seconds[name]:,.0f}"] for name in seconds]
     ours = ("on this 2-core CPU, extrapolated from the white-box sweeps' images per second on standard: "
             + ", ".join(f"{name} {seconds[name]:,.0f} s" for name in seconds) + ".")
