@@ -17,7 +17,8 @@ from engine.attacks.norms import perturbation_norm
 from engine.config import AttackConfig
 from engine.data import Split
 
-BUDGET_TOLERANCE = 1e-5
+BUDGET_TOLERANCE = 1e-5  # absolute, for small eps
+RELATIVE_TOLERANCE = 1e-4  # float32 norms of 784+ pixels near a large eps (L1 50) carry rounding of this order
 
 
 class BudgetError(RuntimeError):
@@ -39,7 +40,7 @@ def check_budget(x: torch.Tensor, x_adv: torch.Tensor, cfg: AttackConfig) -> flo
     if x_adv.min() < 0 or x_adv.max() > 1:
         raise BudgetError(f"{cfg.name}: output outside [0, 1]: [{x_adv.min():.4g}, {x_adv.max():.4g}]")
     largest = perturbation_norm(x_adv - x, cfg.norm).max().item()
-    if largest > cfg.eps + BUDGET_TOLERANCE:
+    if largest > cfg.eps + max(BUDGET_TOLERANCE, RELATIVE_TOLERANCE * cfg.eps):
         raise BudgetError(f"{cfg.name} {cfg.norm}: perturbation {largest:.6g} exceeds eps {cfg.eps:.6g}")
     return largest
 

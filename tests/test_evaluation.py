@@ -26,6 +26,15 @@ def test_check_budget_rejects_what_the_attack_should_not_return() -> None:
         check_budget(x, x * math.nan, cfg)
 
 
+def test_check_budget_allows_float32_rounding_at_a_large_l1_eps() -> None:
+    """An L1 ball of radius 50 over 784 pixels: float32 sums land within 1e-4 relative of the radius."""
+    x = torch.zeros(1, 1, 28, 28)
+    cfg = AttackConfig("pgd", "L1", 50.0, steps=2)
+    assert check_budget(x, x + 50.0 * (1 + 2e-5) / 784, cfg) == pytest.approx(50.0, rel=1e-4)
+    with pytest.raises(BudgetError, match="exceeds eps"):
+        check_budget(x, x + 50.0 * (1 + 1e-3) / 784, cfg)
+
+
 def test_within_budget_falls_back_to_the_clean_input() -> None:
     x = torch.zeros(2, 1, 2, 2)
     x_adv = torch.stack([torch.full((1, 2, 2), 0.1), torch.full((1, 2, 2), 0.9)])
