@@ -30,7 +30,7 @@ study: install        ## regenerate the shipped results (resumable: rerun after 
 	for name in $(STUDIES); do $(PYTHON) -m engine run configs/$$name.toml --out precomputed/$$name || exit 1; done
 
 readme:               ## rewrite the README's generated sections (study summary, findings, bench) from the files
-	$(PYTHON) scripts/update_readme.py
+	PYTHONPATH=. $(PYTHON) scripts/update_readme.py
 
 lint:
 	$(PYTHON) -m ruff check .
