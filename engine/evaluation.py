@@ -101,16 +101,14 @@ def _judge(model: nn.Module, batches: Iterable[AdversarialBatch], cfg: AttackCon
 
 
 def evaluate_attack(model: nn.Module, split: Split, cfg: AttackConfig, batch_size: int,
-                    device: torch.device, seed: int = 0, source: nn.Module | None = None) -> AttackOutcome:
-    """Attack every image of ``split`` with ``cfg`` and judge the result on ``model`` from outside.
-
-    With a ``source`` model the attack is crafted on it and only evaluated on ``model`` (transfer).
-    """
-    return evaluate_sweep(model, split, [cfg], batch_size, device, seed, source)[0]
+                    device: torch.device, seed: int = 0) -> AttackOutcome:
+    """Attack every image of ``split`` with ``cfg`` and judge the result on ``model`` from outside
+    (transfer attacks: ``craft_timed`` on the source, then ``judge_crafted``)."""
+    return evaluate_sweep(model, split, [cfg], batch_size, device, seed)[0]
 
 
 def evaluate_sweep(model: nn.Module, split: Split, cfgs: list[AttackConfig], batch_size: int,
-                   device: torch.device, seed: int = 0, source: nn.Module | None = None) -> list[AttackOutcome]:
+                   device: torch.device, seed: int = 0) -> list[AttackOutcome]:
     """``evaluate_attack`` for each config of a sweep (same attack, several eps).
 
     A minimal-perturbation (unbounded) attack ignores eps while searching, so it runs once, at the
@@ -119,10 +117,10 @@ def evaluate_sweep(model: nn.Module, split: Split, cfgs: list[AttackConfig], bat
     """
     model.eval()
     if not cfgs[0].unbounded:
-        return [_judge(model, adversarial_batches(source or model, split, cfg, batch_size, device, seed), cfg, split)
+        return [_judge(model, adversarial_batches(model, split, cfg, batch_size, device, seed), cfg, split)
                 for cfg in cfgs]
     widest = max(cfgs, key=lambda cfg: cfg.eps)
-    batches = list(adversarial_batches(source or model, split, widest, batch_size, device, seed))
+    batches = list(adversarial_batches(model, split, widest, batch_size, device, seed))
     return [_judge(model, batches, cfg, split) for cfg in cfgs]
 
 

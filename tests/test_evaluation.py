@@ -8,8 +8,10 @@ from engine.evaluation import (
     BudgetError,
     check_budget,
     clean_accuracy,
+    craft_timed,
     evaluate_attack,
     evaluate_sweep,
+    judge_crafted,
     within_budget,
 )
 
@@ -66,3 +68,16 @@ def test_a_minimal_perturbation_sweep_runs_once_and_matches_separate_runs(lenet,
     outcomes = evaluate_sweep(lenet, split, cfgs, 64, cpu)
     assert [o.accuracy for o in outcomes] == separate and len(calls) == 1 and calls[0].eps == math.inf
     assert separate == sorted(separate, reverse=True) and separate[-1] == 0.0
+
+
+@pytest.mark.integration
+def test_a_set_crafted_once_and_judged_later_matches_the_attack_judged_at_once(lenet, fmnist_test) -> None:
+    """Transfer sets are crafted once (craft_timed) and judged per model (judge_crafted), cut back per eps."""
+    split, cpu = fmnist_test.head(64), torch.device("cpu")
+    unbounded = AttackConfig("deepfool", "L2", math.inf, steps=30)
+    x_adv, seconds = craft_timed(lenet, split, unbounded, 32, cpu)
+    assert x_adv.shape == (64, 1, 28, 28) and seconds > 0
+    for eps in (0.5, math.inf):
+        cfg = AttackConfig("deepfool", "L2", eps, steps=30)
+        judged = judge_crafted(lenet, split, cfg, x_adv, seconds, 32, cpu)
+        assert judged.accuracy == evaluate_attack(lenet, split, cfg, 32, cpu).accuracy and judged.seconds == seconds

@@ -5,7 +5,6 @@ reported steps, any number of classes, batching, and the registry entry.
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 import torch
@@ -67,16 +66,13 @@ def test_any_number_of_classes(batch, classes: int, candidates: int) -> None:
     assert (predict(model, found.x_adv) < classes).all()
 
 
-def test_batched_is_faster_than_one_image_at_a_time(lenet, batch) -> None:
+def test_batched_matches_one_image_at_a_time(lenet, batch) -> None:
+    """Images of a batch do not interact (their speed is measured by `python -m engine bench`, not here)."""
     x, y = batch[0][:16], batch[1][:16]
-    start = time.perf_counter()
     batched = deepfool(lenet, x, y)
-    batched_seconds = time.perf_counter() - start
-    start = time.perf_counter()
     single = [deepfool(lenet, x[i:i + 1], y[i:i + 1]) for i in range(len(x))]
-    single_seconds = time.perf_counter() - start
-    assert single_seconds > 3 * batched_seconds
     assert torch.equal(batched.success, torch.cat([s.success for s in single]))
+    assert torch.equal(batched.steps, torch.cat([s.steps for s in single]))
 
 
 def test_registry_entry(lenet, batch, result, fmnist_test) -> None:
