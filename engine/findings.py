@@ -203,6 +203,8 @@ def norm_ratios(study: Study) -> tuple[str, bool, str]:
     ratios = study.tables["norm_ratios"].dropna(subset=["c1"])
     ratios = ratios[(ratios.attack == "pgd") & ratios.norm.isin(["Linf", "L2"])]
     spans = ratios.groupby(["model_id", "norm"]).agg(c1=("c1", "min"), c2=("c2", "max")).unstack("norm").dropna()
+    if spans.empty or ("c1", "Linf") not in spans or ("c2", "L2") not in spans:
+        raise MissingResult("norm ratios of PGD-Linf and PGD-L2 on one model")
     apart = spans[("c1", "Linf")] > spans[("c2", "L2")]
     rows = [[m, *(f"{spans.loc[m, ('c1', norm)]:.1f} - {spans.loc[m, ('c2', norm)]:.1f}" for norm in ("Linf", "L2"))]
             for m in study.models.index if m in spans.index]

@@ -44,7 +44,7 @@ def test_sigkill_at_any_moment_then_rerun_gives_the_uninterrupted_rows(smoke_stu
     assert kills >= 3, "the study finished before it could be killed: raise KILL_AFTER_S"
     final = _runner(out)
     assert final.wait(timeout=600) == 0, final.stderr.read().decode()
-    assert assert_same_results(smoke_study, out) > 10_000
+    assert assert_same_results(smoke_study, out) > 5_000
     assert not list(out.rglob(".tmp-*")) and not list(out.rglob("*.resume.safetensors"))
 
 
