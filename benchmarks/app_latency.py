@@ -4,7 +4,7 @@
 
 Serves the app on loopback with `streamlit run`, opens every page (time until the script run has
 finished and the page's first chart or table is visible; median of the repeats after a first,
-cold visit), attacks one test image on every model of the study in the playground (PGD-Linf,
+cold visit), attacks one test image in the playground on the models it selects at first (PGD-Linf,
 10 steps, eps 0.1; the time the attack took inside the engine, and the time until the result is
 drawn), and reads the server's resident memory afterwards. Prints a Markdown table.
 """
@@ -92,7 +92,7 @@ def main() -> None:
             took = [text.split("attack took ")[1] for text in page.get_by_text("attack took").all_inner_texts()]
             browser.close()
         print("| page | first load (s) | median reload (s) |\n|---|---|---|\n" + "\n".join(rows))
-        print(f"\nPlayground, PGD-Linf eps 0.1 with 10 steps on one test image, every model: attack times inside the "
+        print(f"\nPlayground, PGD-Linf eps 0.1 with 10 steps on one test image, the models selected at first: attack times inside the "
               f"engine {', '.join(took)}; click to all results drawn {shown:.2f} s.")
         print(f"Server resident memory after all of this: {resident_mib(server.pid):.0f} MiB.")
     finally:
