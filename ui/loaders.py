@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from engine.findings import ANALYSIS_TABLES, Finding, findings
+from engine.findings import Study as FindingTables
 from engine.results import read_table
 from engine.results.io import read_json
 
@@ -51,3 +53,14 @@ def load_manifest(study_dir: Path) -> dict[str, Any]:
 def load_table(study_dir: Path, table: str) -> pd.DataFrame:
     """All parts of ``table`` as one DataFrame; raises ``engine.results.SchemaError`` on a mismatch."""
     return _cached_table(str(study_dir), table, table_signature(study_dir, table))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _cached_findings(study_dir: str, signature: tuple[Signature, ...]) -> list[Finding]:
+    return findings(FindingTables.read(study_dir))
+
+
+def load_findings(study_dir: Path) -> list[Finding]:
+    """``engine.findings`` of the study, computed once per state of the tables they read."""
+    tables = ("robust_accuracy", "models", *ANALYSIS_TABLES)
+    return _cached_findings(str(study_dir), tuple(table_signature(study_dir, table) for table in tables))

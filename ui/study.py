@@ -11,12 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from engine.config import ConfigError, study_from_dict
-from engine.findings import ANALYSIS_TABLES, Finding, findings
-from engine.findings import Study as FindingTables
+from engine.findings import Finding
 from engine.results import SchemaError
 from engine.results.manifest import in_config_order
 from engine.results.schema import SCHEMA_VERSION
-from ui.loaders import MANIFEST, load_manifest, load_table
+from ui.loaders import MANIFEST, load_findings, load_manifest, load_table
 from ui.sidebar import RESULTS_KEY, default_results_dir, resolve
 
 RUN_HINT = "python -m engine run CONFIG --out {dir}"
@@ -209,7 +208,5 @@ def libraries(manifest: dict[str, Any]) -> pd.DataFrame:
 
 def paper_findings(study: Study) -> list[Finding]:
     """The papers' claims tested on ``study`` (``engine.findings``); empty when it has none of their models."""
-    tables = FindingTables(study.robust_accuracy, study.models.set_index("model_id"),
-                           {name: study.table(name) for name in ANALYSIS_TABLES})
-    found = findings(tables)
+    found = load_findings(study.path)
     return found if any(finding.agrees is not None for finding in found) else []
