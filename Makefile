@@ -5,7 +5,7 @@ TORCHATTACKS = torchattacks==3.5.1
 SYSTEM_PACKAGES = dataset-fashion-mnist chromium
 STUDIES = fashion_mnist   # configs/NAME.toml -> precomputed/NAME
 
-.PHONY: app test install install-dev system-deps study readme lint
+.PHONY: app test install install-dev system-deps study docs lint
 
 app: install          ## install, then start the app on the shipped results
 	$(PYTHON) -m streamlit run app.py
@@ -14,7 +14,7 @@ test: system-deps install-dev   ## install everything, then run every test
 	$(PYTHON) -m pytest
 
 install:
-	$(PIP) install -q -e .
+	$(PIP) install -q -e '.[app]'
 	$(PIP) install -q --no-deps $(TORCHATTACKS)
 
 install-dev:
@@ -29,8 +29,8 @@ system-deps:          ## Debian packages: Fashion-MNIST and chromium (for the br
 study: install        ## regenerate the shipped results (resumable: rerun after an interruption)
 	for name in $(STUDIES); do $(PYTHON) -m engine run configs/$$name.toml --out precomputed/$$name || exit 1; done
 
-readme:               ## rewrite the README's generated sections (study summary, findings, bench) from the files
-	PYTHONPATH=. $(PYTHON) scripts/update_readme.py
+docs:                 ## rewrite the generated documents (SUMMARY.md, docs/findings.md, docs/config.md, the README's verdicts)
+	PYTHONPATH=. $(PYTHON) scripts/update_docs.py
 
 lint:
 	$(PYTHON) -m ruff check .

@@ -2,24 +2,18 @@
 
 import streamlit as st
 
+from ui.pages import PAGES
 from ui.sidebar import results_dir_input
 from ui.state import sync_url
 
 st.set_page_config(page_title="Robustness Atlas", layout="wide")
-# The page scripts live in app_pages/, not pages/: a folder named pages/ next to this file switches
-# Streamlit to its older multipage mode whenever a session starts on a page URL (and in every AppTest
-# run), which then runs the page without this script: no sidebar, no page config.
-page = st.navigation([
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/info:", default=True),
-    st.Page("app_pages/accuracy.py", title="Robust accuracy", icon=":material/grid_on:"),
-    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("app_pages/losses.py", title="Loss distributions", icon=":material/bar_chart:"),
-    st.Page("app_pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
-    st.Page("app_pages/svcca.py", title="SVCCA", icon=":material/stacked_line_chart:"),
-    st.Page("app_pages/norms.py", title="Norms and boundary", icon=":material/straighten:"),
-    st.Page("app_pages/training.py", title="Training curves", icon=":material/show_chart:"),
-    st.Page("app_pages/playground.py", title="Attack playground", icon=":material/bolt:"),
-])
+# The page scripts live in app_pages/, not pages/: with a pages/ folder next to this file, Streamlit 1.67 runs
+# a page URL without this script (no sidebar, no page config) until st.navigation has run once in the server
+# process, and on every AppTest run. Measured with app_pages/ renamed to pages/: /svcca as the first request of
+# a fresh server drew the v1 sidebar without "Results directory"; AppTest's switch_page found 0 sidebar inputs
+# (1 with app_pages/). client.showSidebarNavigation=false hides the navigation but keeps the fallback.
+page = st.navigation([st.Page(entry.script, title=entry.title, icon=entry.icon, default=entry.default)
+                      for entry in PAGES])
 st.sidebar.title("Robustness Atlas")
 results_dir_input()
 sync_url()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engine.plots import accuracy_heatmaps, robustness_curves, transfer_heatmap
+from ui.figures.accuracy import accuracy_heatmaps, robustness_curves, transfer_heatmap
 from ui.study import require_study
 from ui.widgets import accuracy_filters, csv_download
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from engine.compare import comparison
-from engine.plots import accuracy_heatmap, robustness_curves
+from engine.reporting.compare import comparison
+from ui.figures.accuracy import accuracy_heatmap, robustness_curves
 from ui.state import shared_selectbox
 from ui.study import require_study
 from ui.widgets import csv_download, model_select

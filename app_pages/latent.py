@@ -3,22 +3,18 @@
 import pandas as pd
 import streamlit as st
 
-from engine.analysis_plots import latent_scatter
-from engine.data import CLASSES
+from engine.data.datasets import DATASETS
+from ui.figures.analysis import latent_scatter
 from ui.state import shared_selectbox
-from ui.study import require_study, require_table
-from ui.widgets import csv_download, model_select
+from ui.widgets import csv_download, page_header
 
-study = require_study()
-st.title("Latent space")
-pca = require_table(study, "pca", "latent-space projections")
-st.caption("Each model's penultimate features projected on the first two principal components of its own "
-           "clean features (Garaev et al. 2024). Colour is the true class; adversarial inputs are "
-           "projected on the same plane, so an attack's pull across class clusters shows.")
+study, pca, model_ids, (sweep_col, eps_col) = page_header(
+    "Latent space", "pca", "latent-space projections",
+    "Each model's penultimate features projected on the first two principal components of its own "
+    "clean features (Garaev et al. 2024). Colour is the true class; adversarial inputs are "
+    "projected on the same plane, so an attack's pull across class clusters shows.", widths=(3, 2, 1))
 
 adversarial = pca[pca.sweep != "clean"]
-model_col, sweep_col, eps_col = st.columns([3, 2, 1])
-model_ids = model_select(model_col, pca, study.models)
 sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", study.sweep_order(adversarial.sweep))
 eps_options = sorted(adversarial[adversarial.sweep == sweep].eps.unique())
 eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func="{:g}".format)
@@ -29,6 +25,7 @@ adv_rows = adversarial[(adversarial.sweep == sweep) & (adversarial.eps == eps) &
 shown = {"clean only": clean_rows, "adversarial only": adv_rows}.get(show)
 if shown is None:
     shown = pd.concat([clean_rows, adv_rows], ignore_index=True)
-classes = CLASSES.get(study.dataset, tuple(str(label) for label in range(10)))
+spec = DATASETS.get(study.dataset)
+classes = spec.classes if spec else tuple(str(label) for label in range(10))
 st.plotly_chart(latent_scatter(shown, study.models, classes), key="latent", theme=None)
 csv_download(shown, f"{study.name}_pca.csv", "Download shown points CSV")

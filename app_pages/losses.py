@@ -2,23 +2,19 @@
 
 import streamlit as st
 
-from engine.analysis_plots import loss_distributions
-from engine.plots import model_labels
+from ui.figures.analysis import loss_distributions
+from ui.figures.labels import ModelLabels
 from ui.state import shared_multiselect, shared_selectbox
-from ui.study import require_study, require_table
-from ui.widgets import csv_download, model_select
+from ui.widgets import csv_download, page_header
 
-study = require_study()
-st.title("Loss distributions")
-per_sample = require_table(study, "per_sample", "per-sample losses")
+study, per_sample, model_ids, (sweep_col,) = page_header(
+    "Loss distributions", "per_sample", "per-sample losses",
+    "Per-sample cross-entropy of each model on its analysed test images, clean and under attack "
+    "(Garaev et al. 2024). The A-distance (0: indistinguishable, 2: separated) is the proxy "
+    "A-distance between the clean and the adversarial losses, from a held-out domain classifier.")
 a_distance = study.table("a_distance")
-st.caption("Per-sample cross-entropy of each model on its analysed test images, clean and under attack "
-           "(Garaev et al. 2024). The A-distance (0: indistinguishable, 2: separated) is the proxy "
-           "A-distance between the clean and the adversarial losses, from a held-out domain classifier.")
 
 attacked = per_sample[per_sample.sweep != "clean"]
-model_col, sweep_col = st.columns([3, 2])
-model_ids = model_select(model_col, per_sample, study.models)
 sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", study.sweep_order(attacked.sweep))
 eps_options = sorted(attacked[attacked.sweep == sweep].eps.unique())
 spread = sorted({eps_options[0], eps_options[len(eps_options) // 2], eps_options[-1]}) if eps_options else []
@@ -28,11 +24,11 @@ log_scale = st.toggle("Log scale (log10 of the loss)", value=True)
 
 chosen = per_sample[per_sample.model_id.isin(model_ids)
                     & ((per_sample.sweep == "clean") | ((per_sample.sweep == sweep) & per_sample.eps.isin(eps)))]
-labels = model_labels(study.models)
+labels = ModelLabels(study.models)
 columns = st.columns(2)
 for index, model_id in enumerate(model_ids):
     with columns[index % 2]:
-        st.markdown(f"**{labels.get(model_id, model_id)}**")
+        st.markdown(f"**{labels(model_id)}**")
         st.plotly_chart(loss_distributions(chosen[chosen.model_id == model_id],
                                            a_distance[a_distance.model_id == model_id], log_scale),
                         key=f"losses_{model_id}", theme=None)

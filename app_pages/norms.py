@@ -3,20 +3,17 @@
 import streamlit as st
 
 from engine.analysis.boundary import boundary_summary
-from engine.analysis_plots import boundary_histogram, norm_ratio_chart
+from ui.figures.analysis import boundary_histogram, norm_ratio_chart
 from ui.state import shared_multiselect
-from ui.study import require_study, require_table
-from ui.widgets import csv_download, model_select
+from ui.study import require_table
+from ui.widgets import csv_download, page_header
 
-study = require_study()
-st.title("Norms and decision boundary")
-ratios = require_table(study, "norm_ratios", "norm ratios")
-st.caption("Garaev et al. 2024: for every perturbation 1 <= ||d||_2 / ||d||_inf <= sqrt(d). C1 and C2 are "
-           "the smallest and largest ratio over an attack's successful perturbations (wrong and changed "
-           "prediction): near sqrt(d), the attack spreads its budget over every pixel; near 1, it concentrates it.")
+study, ratios, model_ids, (sweep_col,) = page_header(
+    "Norms and decision boundary", "norm_ratios", "norm ratios",
+    "Garaev et al. 2024: for every perturbation 1 <= ||d||_2 / ||d||_inf <= sqrt(d). C1 and C2 are "
+    "the smallest and largest ratio over an attack's successful perturbations (wrong and changed "
+    "prediction): near sqrt(d), the attack spreads its budget over every pixel; near 1, it concentrates it.")
 
-model_col, sweep_col = st.columns([3, 2])
-model_ids = model_select(model_col, ratios, study.models)
 sweeps = shared_multiselect(sweep_col, "Attack sweeps", "sweeps", study.sweep_order(ratios.sweep))
 chosen = ratios[ratios.model_id.isin(model_ids) & ratios.sweep.isin(sweeps)]
 st.plotly_chart(norm_ratio_chart(chosen, study.models), key="norm_ratios", theme=None)

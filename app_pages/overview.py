@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from engine.findings import render
-from engine.summary import headlines
+from engine.reporting.findings import render
+from engine.reporting.summary import headlines
 from ui.study import describe, libraries, paper_findings, provenance, require_study
 from ui.widgets import csv_download
 

@@ -7,12 +7,15 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from engine.attacks import ATTACKS
-from engine.config import AttackConfig
-from engine.data import CLASSES, IMAGE_SHAPES, DataNotFoundError, to_unit
-from engine.images import FORMATS, ImageError, decode_image, to_model_input
-from engine.playground import PlaygroundResult, amplified, attack_image
-from engine.plots import model_labels, probability_bars
+from engine.attacks.registry import ATTACKS, validate_attack
+from engine.config.schema import AttackConfig
+from engine.data.datasets import DATASETS
+from engine.data.loaders import DataNotFoundError
+from engine.data.split import to_unit
+from engine.data.uploads import FORMATS, ImageError, decode_image, to_model_input
+from engine.evaluation.playground import PlaygroundResult, amplified, attack_image
+from ui.figures.labels import ModelLabels
+from ui.figures.playground import probability_bars
 from ui.models import load_model, test_split
 from ui.study import Study, require_study
 from ui.widgets import model_select
@@ -37,7 +40,7 @@ def _as_picture(x: torch.Tensor) -> Image.Image:
 def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
     """The model input [1, C, H, W] the user picked and its true class when known; stops the page otherwise."""
     source = st.radio("Image", ["A test image", "Upload an image"], horizontal=True, key="pg_source")
-    classes = CLASSES[dataset]
+    classes = DATASETS[dataset].classes
     if source == "A test image":
         try:
             split = test_split(dataset)
@@ -57,7 +60,7 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
     except ImageError as error:
         st.error(str(error), icon=":material/broken_image:")
         st.stop()
-    channels, height, width = IMAGE_SHAPES[dataset]
+    channels, height, width = DATASETS[dataset].shape
     light_background = float(to_model_input(image, (channels, height, width)).flatten()[0]) > 0.5
     invert = st.checkbox("Invert (the dataset shows light objects on a dark background)",
                          value=channels == 1 and light_background, key="pg_invert")
@@ -74,14 +77,14 @@ def _attack_settings() -> AttackConfig:
     name = name_col.selectbox("Attack", PLAYGROUND_ATTACKS, index=1, key="pg_attack")
     spec = ATTACKS[name]
     norm = norm_col.selectbox("Norm", spec.norms, key=f"pg_norm_{name}")
-    unbounded = spec.unbounded and eps_col.checkbox("No eps limit", value=True, key="pg_unbounded",
+    unbounded = spec.minimal and eps_col.checkbox("No eps limit", value=True, key="pg_unbounded",
                                                     help="Minimal-perturbation attack: keep whatever it finds.")
     eps = math.inf if unbounded else eps_col.number_input("eps", 0.0, 1e4, DEFAULT_EPS[norm], key=f"pg_eps_{norm}",
                                                           format="%g")
-    steps = 1 if spec.single_step else int(steps_col.number_input("Steps (0 = default)", 0, 1000, 0,
+    steps = 1 if spec.one_step else int(steps_col.number_input("Steps (0 = default)", 0, 1000, 0,
                                                                   key="pg_steps"))
     random_start = name == "pgd" and steps_col.checkbox("Random start", value=True, key="pg_random_start")
-    return AttackConfig(name, norm, eps, steps=0 if spec.single_step else steps, random_start=random_start)
+    return AttackConfig(name, norm, eps, steps=0 if spec.one_step else steps, random_start=random_start)
 
 
 def _run(study: Study, model_ids: list[str], x: torch.Tensor, label: int | None,
@@ -111,7 +114,7 @@ def _show(result: PlaygroundResult, classes: tuple[str, ...], cfg: AttackConfig,
 
 study = require_study()
 st.title("Attack playground")
-if study.models.empty or study.dataset not in IMAGE_SHAPES:
+if study.models.empty or study.dataset not in DATASETS:
     st.info("This study has no trained model to attack yet.")
     st.stop()
 x, label = _chosen_image(study.dataset)
@@ -120,17 +123,17 @@ model_ids = model_select(st.container(), study.models, study.models, "Models to 
 request = (x.numpy().tobytes(), label, cfg, tuple(model_ids), str(study.path))
 if st.button("Attack", type="primary", icon=":material/bolt:", disabled=not model_ids):
     try:
-        cfg.validate("attack")
+        validate_attack(cfg, "attack")
         st.session_state["pg_result"] = (request, _run(study, model_ids, x, label, cfg))
     except (ValueError, OSError) as error:
         st.error(f"The attack could not run: {error}", icon=":material/error:")
 stored = st.session_state.get("pg_result")
 if stored and stored[0] == request:
-    labels, classes = model_labels(study.models), CLASSES[study.dataset]
+    labels, classes = ModelLabels(study.models), DATASETS[study.dataset].classes
     columns = st.columns(min(len(model_ids), 2))  # three images per model need half the width
     for index, (model_id, result) in enumerate(stored[1].items()):
         with columns[index % len(columns)]:
-            st.markdown(f"**{labels.get(model_id, model_id)}**")
+            st.markdown(f"**{labels(model_id)}**")
             _show(result, classes, cfg, f"probabilities_{model_id}")
 elif stored:
     st.caption("The settings changed: press Attack to run them.")

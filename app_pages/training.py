@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engine.analysis_plots import training_curves, window_statistics
+from ui.figures.analysis import training_curves, window_statistics
 from ui.state import shared_multiselect
 from ui.study import require_study
 from ui.widgets import csv_download, model_select

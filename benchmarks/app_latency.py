@@ -20,15 +20,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from browser import CHROMIUM, CHROMIUM_ARGS, IDLE, resident_bytes  # benchmarks/browser.py, next to this script
 from playwright.sync_api import sync_playwright
 
+from ui.pages import PAGES
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-PAGES = {"Overview": "", "Robust accuracy": "accuracy", "Compare": "compare", "Loss distributions": "losses",
-         "Latent space": "latent", "SVCCA": "svcca", "Norms and boundary": "norms", "Training curves": "training",
-         "Attack playground": "playground"}
 TIMEOUT_MS = 120_000
 
 
@@ -57,11 +54,6 @@ def load_seconds(page, url: str) -> float:
     return time.perf_counter() - start
 
 
-def resident_mib(pid: int) -> float:
-    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default="precomputed/fashion_mnist")
@@ -72,13 +64,13 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}"
     try:
         with sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
             rows = []
-            for name, path in PAGES.items():
-                cold = load_seconds(page, f"{url}/{path}")
-                warm = statistics.median(load_seconds(page, f"{url}/{path}") for _ in range(args.repeats))
-                rows.append(f"| {name} | {cold:.2f} | {warm:.2f} |")
+            for entry in PAGES:
+                cold = load_seconds(page, f"{url}/{entry.url_path}")
+                warm = statistics.median(load_seconds(page, f"{url}/{entry.url_path}") for _ in range(args.repeats))
+                rows.append(f"| {entry.title} | {cold:.2f} | {warm:.2f} |")
             page.goto(f"{url}/playground", timeout=TIMEOUT_MS)
             page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
             page.get_by_label("Steps (0 = default)").fill("10")
@@ -92,9 +84,9 @@ def main() -> None:
             took = [text.split("attack took ")[1] for text in page.get_by_text("attack took").all_inner_texts()]
             browser.close()
         print("| page | first load (s) | median reload (s) |\n|---|---|---|\n" + "\n".join(rows))
-        print(f"\nPlayground, PGD-Linf eps 0.1 with 10 steps on one test image, the models selected at first: attack times inside the "
-              f"engine {', '.join(took)}; click to all results drawn {shown:.2f} s.")
-        print(f"Server resident memory after all of this: {resident_mib(server.pid):.0f} MiB.")
+        print(f"\nPlayground, PGD-Linf eps 0.1 with 10 steps on one test image, the models selected at first: "
+              f"attack times inside the engine {', '.join(took)}; click to all results drawn {shown:.2f} s.")
+        print(f"Server resident memory after all of this: {resident_bytes(server.pid) / 2**20:.0f} MiB.")
     finally:
         server.terminate()
         server.wait(timeout=10)

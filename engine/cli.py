@@ -6,20 +6,25 @@ import argparse
 import logging
 import sys
 
-from engine.config import ConfigError, load_study
-from engine.data import ROOT_ENV, DataNotFoundError
-from engine.ray_backend import BackendError
+from engine.bench import BenchOptions, markdown, run_bench, write_report
+from engine.config.schema import ConfigError
+from engine.core.device import DeviceError
+from engine.data.loaders import ROOT_ENV, DataNotFoundError
+from engine.reporting.findings import findings_markdown
+from engine.reporting.sanity import report, study_checks
+from engine.reporting.summary import study_summary
 from engine.results import SchemaError
 from engine.results.io import NotAStudyError
 from engine.results.lock import StudyLockedError
+from engine.study.jobs import expand, is_done
+from engine.study.ray_backend import BackendError
+from engine.study.runner import run_study
+from engine.study.validate import load_study
 
 log = logging.getLogger("engine")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from engine.jobs import expand, is_done
-    from engine.runner import run_study
-
     study = load_study(args.config)
     if args.dry_run:
         for job in expand(study):
@@ -33,8 +38,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from engine.bench import BenchOptions, markdown, run_bench, write_report
-
     attacks = tuple(name for name in args.attacks.split(",") if name)
     options = BenchOptions(args.out, args.images, args.repeats, attacks, args.model, args.data_root, args.device,
                            args.reference_images, args.memory_batch, args.training_images)
@@ -45,22 +48,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from engine.summary import study_summary
-
     print(study_summary(args.study), end="")
     return 0
 
 
 def _cmd_findings(args: argparse.Namespace) -> int:
-    from engine.findings import findings_markdown
-
     print(findings_markdown(args.study), end="")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from engine.analysis.sanity import report, study_checks
-
     checks = study_checks(args.study, args.tolerance)
     print(report(checks), end="")
     failed = int((~checks.passed).sum())
@@ -74,16 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Robustness Atlas engine: train classifiers, attack them, write parquet results.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every epoch and attack result")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    machine = argparse.ArgumentParser(add_help=False)  # the options of commands that load data and models
+    machine.add_argument("--data-root", default=None,
+                         help=f"where datasets live (default: ${ROOT_ENV} or ~/.cache/robustness-atlas/data)")
+    machine.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
 
     run = commands.add_parser(
-        "run", help="run a study from a TOML config (resumable: finished jobs are skipped)",
+        "run", parents=[machine], help="run a study from a TOML config (resumable: finished jobs are skipped)",
         description="Expand the study into jobs (train each model, then run each attack sweep on it), "
                     "run the unfinished ones and write tidy parquet tables plus manifest.json into OUT.")
     run.add_argument("config", help="study config, e.g. configs/smoke.toml")
     run.add_argument("--out", required=True, help="study directory to write (created if missing)")
-    run.add_argument("--data-root", default=None,
-                     help=f"where datasets live (default: ${ROOT_ENV} or ~/.cache/robustness-atlas/data)")
-    run.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     run.add_argument("--dry-run", action="store_true", help="list the jobs and whether each is done; run nothing")
     run.add_argument("--backend", choices=("local", "ray"), default="local",
                      help="local: one job after another in this process (default); ray: jobs as Ray tasks "
@@ -94,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     bench = commands.add_parser(
-        "bench", help="time our attacks against torchattacks' on one model and one batch",
+        "bench", parents=[machine], help="time our attacks against torchattacks' on one model and one batch",
         description="Train (once, cached) or load a standard LeNet5 on Fashion-MNIST, run every attack setting of "
                     "the bench table on the same test images, and write OUT/bench.json and OUT/bench.md: "
                     "images/s, the forward+backward limit and efficiency, success rates, peak memory, and "
@@ -104,9 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=3, help="timed runs per setting after a warm-up (median)")
     bench.add_argument("--attacks", default="", help="comma-separated attack names to run (default: all)")
     bench.add_argument("--model", default=None, help="checkpoint to attack (default: the cached standard LeNet5)")
-    bench.add_argument("--data-root", default=None,
-                       help=f"where datasets live (default: ${ROOT_ENV} or ~/.cache/robustness-atlas/data)")
-    bench.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     bench.add_argument("--reference-images", type=int, default=32,
                        help="images for torchattacks' per-image loops (DeepFool, JSMA)")
     bench.add_argument("--memory-batch", type=int, default=128,
@@ -148,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         return args.handler(args)
-    except ConfigError as error:
+    except (ConfigError, DeviceError) as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
     except DataNotFoundError as error:

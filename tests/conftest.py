@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.config import ModelConfig, TrainingConfig, load_study
-from engine.data import Split, load_split
-from engine.models import Classifier
-from engine.runner import run_study
-from engine.training import train_model
+from engine.config.schema import ModelConfig, TrainingConfig
+from engine.data.loaders import load_split
+from engine.data.split import Split
+from engine.models.classifier import Classifier
+from engine.study.runner import run_study
+from engine.study.validate import load_study
+from engine.training.loop import train_model
 
 REPO = Path(__file__).resolve().parents[1]
 

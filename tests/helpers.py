@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from engine.data import CLASSES, IDX_FILES, IMAGE_SHAPES
+from engine.data.datasets import DATASETS
+from engine.data.loaders import IDX_FILES
 from engine.results import read_table
 from engine.results.schema import TABLES
 
@@ -47,7 +48,7 @@ def assert_same_results(expected: Path, actual: Path, atol: float = 1e-6) -> int
 def class_images(dataset: str, labels: np.ndarray, seed: int = 0) -> np.ndarray:
     """uint8 [N, C, H, W] images of ``dataset``'s shape whose mean brightness grows with the label."""
     rng = np.random.default_rng(seed)
-    shape = (len(labels), *IMAGE_SHAPES[dataset])
+    shape = (len(labels), *DATASETS[dataset].shape)
     return np.clip(rng.normal(25.0 * labels.reshape(-1, 1, 1, 1), 10.0, shape), 0, 255).astype(np.uint8)
 
 
@@ -84,7 +85,7 @@ def write_cifar_batches(root: Path, counts: dict[str, int]) -> None:
         for i, name in enumerate(names[split]):
             part = slice(i * count, (i + 1) * count)
             (folder / name).write_bytes(pickle.dumps({"data": images[part], "labels": labels[part].tolist()}))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CLASSES["cifar10"])}))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(DATASETS["cifar10"].classes)}))
 
 
 def write_image_folder(root: Path, dataset: str, counts: dict[str, int]) -> None:
@@ -92,7 +93,7 @@ def write_image_folder(root: Path, dataset: str, counts: dict[str, int]) -> None
     for split, count in counts.items():
         labels = np.repeat(np.arange(10), count)
         for index, (label, pixels) in enumerate(zip(labels, class_images(dataset, labels), strict=True)):
-            folder = root / dataset / split / CLASSES[dataset][label]
+            folder = root / dataset / split / DATASETS[dataset].classes[label]
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(pixels.transpose(1, 2, 0)).save(folder / f"{split}-{index}.png")
 

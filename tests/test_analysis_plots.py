@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.analysis_plots import (
+from engine.reporting.compare import comparison
+from engine.results.schema import TABLES
+from ui.figures.analysis import (
     boundary_histogram,
     latent_scatter,
     loss_distributions,
@@ -16,8 +18,6 @@ from engine.analysis_plots import (
     training_curves,
     window_statistics,
 )
-from engine.compare import comparison
-from engine.results.schema import TABLES
 
 
 def _table(name: str, rows: list[dict]) -> pd.DataFrame:

@@ -14,14 +14,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from engine.core.fs import read_json
 from engine.results import read_table, write_part
-from engine.results.io import read_json
+from ui import pages
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
-PAGES = ["app_pages/overview.py", "app_pages/accuracy.py", "app_pages/compare.py", "app_pages/losses.py",
-         "app_pages/latent.py", "app_pages/svcca.py", "app_pages/norms.py", "app_pages/training.py",
-         "app_pages/playground.py"]  # relative to app.py, as switch_page wants
+PAGES = [page.script for page in pages.PAGES]  # relative to app.py, as switch_page wants
 ANALYSIS_PAGES = PAGES[2:8]
 SHIPPED = REPO / "precomputed" / "fashion_mnist"
 TIMEOUT = 60

@@ -1,6 +1,6 @@
 import torch
 
-from engine.augment import MAX_ERASE, _affine, _erase_masks, augment
+from engine.data.augment import MAX_ERASE, _affine, _erase_masks, augment
 
 
 def test_augment_keeps_shape_and_range_and_is_seeded() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.bench import BENCH, RADII, BenchEntry, expand
-from engine.checkpoints import save_checkpoint
+from engine.bench.entries import BENCH, RADII, BenchEntry, expand
 from engine.cli import main
+from engine.models.checkpoints import save_checkpoint
 
 pytestmark = pytest.mark.integration
 

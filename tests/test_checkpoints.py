@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoints import load_checkpoint, save_checkpoint, sidecar
-from engine.models import create_model
+from engine.models.checkpoints import load_checkpoint, save_checkpoint, sidecar
+from engine.models.registry import create_model
 
 
 def test_round_trip_gives_the_same_function(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from engine.config import AttackConfig
-from engine.data import Split
-from engine.playground import attack_image
+from engine.config.schema import AttackConfig
+from engine.data.split import Split
+from engine.evaluation.playground import attack_image
 from ui.models import SharedModel
 
 pytestmark = pytest.mark.integration

@@ -3,7 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import AttackConfig, ConfigError, load_study, study_from_dict
+from engine.attacks.registry import sweep_key
+from engine.config.schema import AttackConfig, ConfigError
+from engine.study.validate import load_study, study_from_dict
+from engine.training.loop import attack_step
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,12 +96,12 @@ def test_sweep_expands_to_single_attacks() -> None:
     single = sweep.at(0.5)
     assert isinstance(single, AttackConfig) and single.eps == 0.5
     assert (single.name, single.norm, single.steps, single.random_start) == ("pgd", "L2", 5, True)
-    assert sweep.key == "pgd-L2-5steps-rs"
+    assert sweep_key(sweep) == "pgd-L2-5steps-rs"
 
 
 def test_madry_step_is_the_default_training_alpha() -> None:
     training = study_from_dict(smoke()).models[1].training
-    assert training.step_size == pytest.approx(2.5 * training.eps / training.steps)
+    assert attack_step(training) == pytest.approx(2.5 * training.eps / training.steps)
 
 
 def test_sweeps_of_one_name_may_split_the_models_between_them() -> None:
@@ -108,5 +111,5 @@ def test_sweeps_of_one_name_may_split_the_models_between_them() -> None:
     data["attacks"].append(dict(data["attacks"][0], models=ids[1:], samples=50))
     study = study_from_dict(data)
     first, second = study.attacks[0], study.attacks[-1]
-    assert first.key == second.key and first.attacks(ids[0]) and not first.attacks(ids[1])
+    assert sweep_key(first) == sweep_key(second) and first.attacks(ids[0]) and not first.attacks(ids[1])
     assert [second.attacks(i) for i in ids] == [False] + [True] * (len(ids) - 1)

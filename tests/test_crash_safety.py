@@ -14,9 +14,9 @@ import pytest
 from helpers import assert_same_results
 
 from engine.cli import main
-from engine.config import load_study
 from engine.results.lock import StudyLockedError, study_lock
-from engine.runner import run_study
+from engine.study.runner import run_study
+from engine.study.validate import load_study
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "smoke.toml"

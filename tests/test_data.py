@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine import data
-from engine.data import DataNotFoundError, Split, data_root, load_split, read_idx
+from engine.data import loaders as data
+from engine.data.loaders import DataNotFoundError, data_root, load_split, read_idx
+from engine.data.split import Split
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

@@ -3,17 +3,10 @@ import math
 import pytest
 import torch
 
-from engine.config import AttackConfig
-from engine.evaluation import (
-    BudgetError,
-    check_budget,
-    clean_accuracy,
-    craft_timed,
-    evaluate_attack,
-    evaluate_sweep,
-    judge_crafted,
-    within_budget,
-)
+from engine.config.schema import AttackConfig
+from engine.evaluation.budget import BudgetError, check_budget, within_budget
+from engine.evaluation.predict import clean_accuracy
+from engine.evaluation.sweep import craft_run, evaluate_attack, evaluate_sweep, judge_crafted
 
 
 def test_check_budget_rejects_what_the_attack_should_not_return() -> None:
@@ -57,7 +50,7 @@ def test_engine_judges_accuracy_itself(lenet, fmnist_test) -> None:
 
 @pytest.mark.integration
 def test_a_minimal_perturbation_sweep_runs_once_and_matches_separate_runs(lenet, fmnist_test, monkeypatch) -> None:
-    from engine import evaluation
+    from engine.evaluation import sweep as evaluation
 
     split, cpu = fmnist_test.head(64), torch.device("cpu")
     cfgs = [AttackConfig("deepfool", "L2", eps, steps=30) for eps in (0.25, 0.5, 1.0, math.inf)]
@@ -72,10 +65,10 @@ def test_a_minimal_perturbation_sweep_runs_once_and_matches_separate_runs(lenet,
 
 @pytest.mark.integration
 def test_a_set_crafted_once_and_judged_later_matches_the_attack_judged_at_once(lenet, fmnist_test) -> None:
-    """Transfer sets are crafted once (craft_timed) and judged per model (judge_crafted), cut back per eps."""
+    """Transfer sets are crafted once (craft_run) and judged per model (judge_crafted), cut back per eps."""
     split, cpu = fmnist_test.head(64), torch.device("cpu")
     unbounded = AttackConfig("deepfool", "L2", math.inf, steps=30)
-    x_adv, seconds = craft_timed(lenet, split, unbounded, 32, cpu)
+    x_adv, seconds = craft_run(lenet, split, unbounded, 32, cpu)
     assert x_adv.shape == (64, 1, 28, 28) and seconds > 0
     for eps in (0.5, math.inf):
         cfg = AttackConfig("deepfool", "L2", eps, steps=30)

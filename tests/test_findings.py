@@ -1,5 +1,5 @@
-"""The findings compared with the papers: computed from the shipped files, equal to the README's
-section, and each verdict turns when the numbers behind it do."""
+"""The findings compared with the papers: computed from the shipped files, equal to docs/findings.md
+and the README's verdict table, and each verdict turns when the numbers behind it do."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from pathlib import Path
 import numpy as np
 from helpers import REPO, readme_block
 
-from engine import findings as f
 from engine.cli import main
-from engine.findings import Study, findings, findings_markdown
+from engine.reporting import findings as f
+from engine.reporting.findings import Study, findings, findings_markdown
 
 SHIPPED = REPO / "precomputed" / "fashion_mnist"
 
 
-def test_readme_findings_section_is_computed_from_the_shipped_files() -> None:
-    assert readme_block("findings") == findings_markdown(SHIPPED)
+def test_findings_document_and_readme_verdicts_are_computed_from_the_shipped_files() -> None:
+    markdown = findings_markdown(SHIPPED)
+    assert (REPO / "docs" / "findings.md").read_text(encoding="utf-8").endswith("\n\n" + markdown)
+    overview = markdown.split("\n\n", 1)[0]
+    assert overview.startswith("| paper | what | our view | verdict |\n")
+    assert readme_block("verdicts") == overview + "\n"
 
 
 def test_findings_command_prints_the_section(capsys) -> None:

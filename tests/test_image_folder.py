@@ -9,10 +9,13 @@ import torch
 from helpers import write_image_folder
 from PIL import Image
 
-from engine.config import ConfigError, study_from_dict
-from engine.data import CLASSES, DataNotFoundError, load_split
+from engine.attacks.registry import sweep_key
+from engine.config.schema import ConfigError
+from engine.data.datasets import DATASETS
+from engine.data.loaders import DataNotFoundError, load_split
 from engine.results import read_table
-from engine.runner import run_study
+from engine.study.runner import run_study
+from engine.study.validate import study_from_dict
 
 PER_CLASS = {"train": 6, "valid": 2, "test": 3}
 
@@ -30,7 +33,7 @@ def test_splits_load_with_cifar10_labels(cinic_root: Path) -> None:
         data = load_split("cinic10", split, cinic_root)
         assert data.images.shape == (10 * count, 3, 32, 32) and data.images.dtype == torch.uint8
         assert torch.equal(data.labels.bincount(), torch.full((10,), count))
-    assert CLASSES["cinic10"] == CLASSES["cifar10"]
+    assert DATASETS["cinic10"].classes == DATASETS["cifar10"].classes
 
 
 def test_missing_or_malformed_folders_say_what_is_expected(cinic_root: Path, tmp_path: Path) -> None:
@@ -54,7 +57,7 @@ def _study(**sweep: object) -> dict:
 
 def test_a_sweep_may_attack_another_test_set_of_the_same_label_space(cinic_root: Path, tmp_path: Path) -> None:
     study = study_from_dict(_study(dataset="cinic10"))
-    assert study.attacks[0].key == "fgsm-Linf-1steps-on-cinic10"
+    assert sweep_key(study.attacks[0]) == "fgsm-Linf-1steps-on-cinic10"
     run_study(study, tmp_path / "study", data_root=str(cinic_root), progress=False)
     accuracy = read_table(tmp_path / "study", "robust_accuracy")
     assert (accuracy.n == 30).all() and set(accuracy.sweep) == {"fgsm-Linf-1steps-on-cinic10"}

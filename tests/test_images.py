@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import EpsImagePlugin, Image, ImageFile
 
-from engine import images
-from engine.images import FORMATS, MAX_UPLOAD_BYTES, ImageError, decode_image, to_model_input
+from engine.data import uploads as images
+from engine.data.uploads import FORMATS, MAX_UPLOAD_BYTES, ImageError, decode_image, to_model_input
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:

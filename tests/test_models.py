@@ -1,11 +1,12 @@
 import pytest
 import torch
 
-from engine.data import IMAGE_SHAPES
-from engine.models import LAYERS, MODELS, capture, create_model, parameter_count
+from engine.data.datasets import DATASETS
+from engine.models.classifier import capture, parameter_count
+from engine.models.registry import ARCHITECTURES, create_model
 
 
-@pytest.mark.parametrize("arch", sorted(MODELS))
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
 @pytest.mark.parametrize("dataset, shape", [("fashion_mnist", (1, 28, 28)), ("cifar10", (3, 32, 32))])
 def test_every_model_maps_unit_images_to_logits(arch: str, dataset: str, shape: tuple) -> None:
     model = create_model(arch, dataset).eval()
@@ -33,23 +34,23 @@ def test_resnet18_penultimate_is_512_wide() -> None:
 def test_capture_returns_logits_and_named_layers_in_their_shapes() -> None:
     model = create_model("lenet5", "fashion_mnist").eval()
     x = torch.rand(3, 1, 28, 28)
-    logits, outputs = capture(model, x, ["body", "body.0.1", "head"])
+    logits, outputs = capture(model, x, ["body", "body.conv1", "head"])
     assert torch.allclose(outputs["body"], model.features(x))
     assert torch.allclose(outputs["head"], model(x)) and torch.equal(logits, outputs["head"])
-    assert outputs["body.0.1"].shape == (3, 6, 28, 28)
+    assert outputs["body.conv1"].shape == (3, 6, 28, 28)
     with pytest.raises(ValueError, match="unknown layers"):
         capture(model, x, ["nope"])
 
 
-@pytest.mark.parametrize("arch", sorted(MODELS))
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
 def test_every_arch_names_its_svcca_layers(arch: str) -> None:
     dataset = "cifar10" if arch.startswith("resnet") else "fashion_mnist"
     model = create_model(arch, dataset).eval()
-    x = torch.rand(2, *IMAGE_SHAPES[dataset])
-    logits, outputs = capture(model, x, list(LAYERS[arch].values()))
-    assert torch.allclose(outputs[LAYERS[arch]["penultimate"]], model.features(x))
-    assert torch.equal(outputs[LAYERS[arch]["logits"]], logits)
-    convolutional = [name for name, path in LAYERS[arch].items() if outputs[path].dim() == 4]
+    x = torch.rand(2, *DATASETS[dataset].shape)
+    logits, outputs = capture(model, x, list(ARCHITECTURES[arch].layers.values()))
+    assert torch.allclose(outputs[ARCHITECTURES[arch].layers["penultimate"]], model.features(x))
+    assert torch.equal(outputs[ARCHITECTURES[arch].layers["logits"]], logits)
+    convolutional = [name for name, path in ARCHITECTURES[arch].layers.items() if outputs[path].dim() == 4]
     assert len(convolutional) >= 2  # the layer list spans the network, not only its dense end
 
 
@@ -80,6 +81,6 @@ def test_torchvision_architectures_train_and_expose_their_svcca_layers(arch: str
     x, y = torch.rand(2, 3, 32, 32), torch.tensor([0, 1])
     torch.nn.functional.cross_entropy(model(x), y).backward()
     assert all(p.grad is not None for p in model.head.parameters())
-    logits, layers = capture(model.eval(), x, list(LAYERS[arch].values()))
-    assert logits.shape == (2, 10) and set(layers) == set(LAYERS[arch].values())
+    logits, layers = capture(model.eval(), x, list(ARCHITECTURES[arch].layers.values()))
+    assert logits.shape == (2, 10) and set(layers) == set(ARCHITECTURES[arch].layers.values())
     assert layers["body"].shape == (2, 2048) and all(len(output) == 2 for output in layers.values())

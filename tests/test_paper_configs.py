@@ -15,12 +15,13 @@ import torch
 import torchvision
 from helpers import write_cifar_batches, write_idx_dataset, write_image_folder
 
-from engine.attacks import make_attack
-from engine.config import AttackConfig, AttackSweep, ModelConfig, StudyConfig, load_study
-from engine.jobs import expand, prerequisites
-from engine.models import LAYERS, create_model
+from engine.attacks.registry import iterations, make_attack, sweep_key
+from engine.config.schema import AttackConfig, AttackSweep, ModelConfig, StudyConfig
+from engine.models.registry import ARCHITECTURES, create_model
 from engine.results import read_table
-from engine.runner import run_study
+from engine.study.jobs import expand
+from engine.study.runner import run_study
+from engine.study.validate import load_study
 
 REPO = Path(__file__).resolve().parents[1]
 GARAEV = REPO / "configs" / "garaev2024_cifar10.toml"
@@ -37,11 +38,11 @@ def test_every_job_of_a_paper_config_is_valid(path: Path) -> None:
     ids = {job.id for job in jobs}
     models = {arch: create_model(arch, study.data.dataset) for arch in {m.arch for m in study.models}}
     for job in jobs:
-        assert set(prerequisites(job, study)) <= ids and len(job.hash(study)) == 16, job.id
+        assert set(job.prerequisites(study)) <= ids and len(job.hash(study)) == 16, job.id
         if job.kind == "attack":
             for eps in job.sweep.eps:
                 make_attack(models[job.model.arch], job.sweep.at(eps))
-        assert set(study.analysis.layers) <= set(LAYERS[job.model.arch])
+        assert set(study.analysis.layers) <= set(ARCHITECTURES[job.model.arch].layers)
     assert {job.kind for job in jobs} == {"train", "attack", "clean", "analysis"}
 
 
@@ -82,7 +83,7 @@ def test_park_so_config_holds_every_combination_from_m_and_m_prime_and_transfers
 def _tiny_attack(attack: AttackConfig) -> AttackConfig:
     """At most 2 steps (1 binary-search step for C&W); a sweep keeps its largest eps and attacks every model."""
     options = {**attack.options, **({"search_steps": 1.0} if attack.name == "cw" else {})}
-    tiny = replace(attack, steps=min(attack.iterations, 2), options=options)
+    tiny = replace(attack, steps=min(iterations(attack), 2), options=options)
     return replace(tiny, eps=attack.eps[-1:], models=(), samples=0) if isinstance(attack, AttackSweep) else tiny
 
 
@@ -117,7 +118,7 @@ def tiny(study: StudyConfig) -> StudyConfig:
         pregenerated=replace(study.pregenerated, samples=10,
                              attacks=tuple(_tiny_attack(a) for a in study.pregenerated.attacks)),
         analysis=replace(study.analysis, samples=10, pca_samples=10, svcca_points=200, boundary_steps=2,
-                         sweeps=tuple(s.key for s in sweeps if s.name == "pgd")))
+                         sweeps=tuple(sweep_key(s) for s in sweeps if s.name == "pgd")))
 
 
 @pytest.fixture()
@@ -142,6 +143,6 @@ def test_each_kind_of_job_of_a_paper_config_runs_on_a_tiny_dataset(path: Path, t
     assert set(models.model_id) == {m.id for m in study.models}
     assert set(models.training_mode) == {m.training.mode for m in load_study(path).models}
     accuracy = read_table(tmp_path / "out", "robust_accuracy")
-    assert set(accuracy.sweep) == {s.key for s in study.attacks}
+    assert set(accuracy.sweep) == {sweep_key(s) for s in study.attacks}
     assert accuracy.accuracy.between(0, 1).all() and math.isclose(accuracy.n.max(), 10)
     assert set(read_table(tmp_path / "out", "svcca").model_id) == set(models.model_id)

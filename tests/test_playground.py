@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from engine.config import AttackConfig
-from engine.data import Split
-from engine.evaluation import predict
-from engine.playground import amplified, attack_image
+from engine.config.schema import AttackConfig
+from engine.data.split import Split
+from engine.evaluation.playground import amplified, attack_image
+from engine.evaluation.predict import predict
 
 pytestmark = pytest.mark.integration
 

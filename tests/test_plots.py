@@ -8,8 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from engine.plots import accuracy_heatmap, accuracy_heatmaps, accuracy_matrix, model_label, robustness_curves
 from engine.results.schema import TABLES
+from ui.figures.accuracy import accuracy_heatmap, accuracy_heatmaps, accuracy_matrix, robustness_curves
+from ui.figures.labels import model_label
 
 
 def _table(name: str, rows: list[dict]) -> pd.DataFrame:

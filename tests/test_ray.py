@@ -9,10 +9,10 @@ import pytest
 from helpers import assert_same_results
 
 from engine.cli import main
-from engine.config import load_study
-from engine.jobs import expand
-from engine.ray_backend import BackendError
-from engine.runner import run_study
+from engine.study.jobs import expand
+from engine.study.ray_backend import BackendError
+from engine.study.runner import run_study
+from engine.study.validate import load_study
 
 ray = pytest.importorskip("ray")
 REPO = Path(__file__).resolve().parents[1]

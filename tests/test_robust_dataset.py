@@ -1,8 +1,8 @@
 import torch
 
-from engine.data import Split
-from engine.models import create_model
-from engine.robust_dataset import match_features, robust_split
+from engine.data.split import Split
+from engine.models.registry import create_model
+from engine.training.robust_dataset import match_features, robust_split
 
 
 def test_matching_moves_features_towards_the_targets() -> None:

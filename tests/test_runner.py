@@ -12,12 +12,14 @@ import pandas as pd
 import pytest
 import torch
 
+from engine.attacks.registry import sweep_key
 from engine.cli import main
-from engine.config import load_study
-from engine.data import load_split, read_split
-from engine.jobs import Job, expand
+from engine.data.loaders import load_split
+from engine.data.split import read_split
 from engine.results import read_table, write_part
-from engine.runner import run_study
+from engine.study.jobs import TrainJob, analysed_sweeps, expand
+from engine.study.runner import run_study
+from engine.study.validate import load_study
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "smoke.toml"
@@ -34,7 +36,7 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
     assert accuracy_of[["lenet5_standard", "lenet5_pgd_linf"]].between(0.5, 1).all()
     assert accuracy_of["lenet5_robust_dataset"] > 0.3  # chance is 0.1
     expected = sum(len(job.sweep.eps) for job in expand(study) if job.kind == "attack")
-    images = {sweep.key: sweep.samples or study.evaluation.samples for sweep in study.attacks}
+    images = {sweep_key(sweep): sweep.samples or study.evaluation.samples for sweep in study.attacks}
     assert len(accuracy) == expected and (accuracy.n == accuracy.sweep.map(images)).all()
     per_epoch = {"train", "clean", "fgsm-Linf-0.1", "pgd-Linf-0.1-from-lenet5_standard"}
     for model_id, rows in curves.groupby("model_id"):
@@ -53,7 +55,7 @@ def test_smoke_study_writes_every_table(smoke_study: Path) -> None:
 def test_smoke_study_writes_every_analysis_table(smoke_study: Path) -> None:
     study = load_study(SMOKE)
     n, models = study.analysis.samples, len(study.models)
-    assert len(study.analysed_sweeps) == 3
+    assert len(analysed_sweeps(study)) == 3
     analysed = [job.sweep for job in expand(study) if job.kind == "analysis"]
     positive_eps = [sum(eps > 0 for eps in sweep.eps) for sweep in analysed]
     images = [min(n, sweep.samples or n) for sweep in analysed]  # a sweep on fewer images is analysed on those
@@ -150,24 +152,24 @@ def test_pregenerated_sets_are_crafted_once_per_source_and_attack(smoke_study: P
 
 def test_dependencies_train_first_and_change_the_hash_of_what_builds_on_them() -> None:
     study = load_study(SMOKE)
-    order = [job.model.id for job in expand(study) if job.sweep is None]
+    order = [job.model.id for job in expand(study) if job.kind == "train"]
     assert order.index("lenet5_pgd_linf") < order.index("lenet5_robust_dataset")
     assert order[0] == "lenet5_standard"  # the source of the per-epoch transfer test set
     robust = study.model("lenet5_robust_dataset")
     source = study.model("lenet5_pgd_linf")
     retrained = dataclasses.replace(source, training=dataclasses.replace(source.training, epochs=3))
     changed = dataclasses.replace(study, models=tuple(retrained if m is source else m for m in study.models))
-    assert Job(robust).hash(changed) != Job(robust).hash(study)
-    assert Job(study.model("lenet5_standard")).hash(changed) == Job(study.model("lenet5_standard")).hash(study)
+    assert TrainJob(robust).hash(changed) != TrainJob(robust).hash(study)
+    assert TrainJob(study.model("lenet5_standard")).hash(changed) == TrainJob(study.model("lenet5_standard")).hash(study)
 
 
 def test_job_hash_ignores_settings_left_at_their_default() -> None:
     study = load_study(SMOKE)
     job = expand(study)[0]
     explicit = dataclasses.replace(job.model, training=dataclasses.replace(job.model.training, momentum=0.9))
-    assert Job(explicit).hash(study) == job.hash(study)
+    assert TrainJob(explicit).hash(study) == job.hash(study)
     changed = dataclasses.replace(job.model, training=dataclasses.replace(job.model.training, momentum=0.5))
-    assert Job(changed).hash(study) != job.hash(study)
+    assert TrainJob(changed).hash(study) != job.hash(study)
 
 
 def test_manifest_records_provenance(smoke_study: Path) -> None:
@@ -187,7 +189,7 @@ def test_rerun_skips_finished_jobs_and_redoes_changed_ones(smoke_study: Path, tm
     changed = dataclasses.replace(study, attacks=(study.attacks[0], longer, *study.attacks[2:]))
     summary = run_study(changed, smoke_study, progress=False)
     attacked = [m.id for m in study.models if longer.attacks(m.id)]
-    redone = [f"{model}__{longer.key}{suffix}" for model in attacked for suffix in ("", "__analysis")]
+    redone = [f"{model}__{sweep_key(longer)}{suffix}" for model in attacked for suffix in ("", "__analysis")]
     assert sorted(summary.ran) == sorted(redone)  # the sweep's attacks and its analyses, nothing else
     after = read_table(smoke_study, "robust_accuracy")
     assert len(after) == len(before) + len(attacked)

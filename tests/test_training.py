@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from engine import training
-from engine.attacks import make_attack
-from engine.config import AttackConfig, ModelConfig, TrainingConfig
-from engine.evaluation import predict
-from engine.training import _schedule, train_model
+from engine.attacks.registry import make_attack
+from engine.config.schema import AttackConfig, ModelConfig, TrainingConfig
+from engine.evaluation.predict import predict
+from engine.training import loop as training
+from engine.training.loop import _schedule, train_model
 
 pytestmark = pytest.mark.integration
 CPU = torch.device("cpu")

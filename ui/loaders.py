@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.findings import ANALYSIS_TABLES, Finding, findings
-from engine.findings import Study as FindingTables
+from engine.core.fs import read_json
+from engine.reporting.findings import ANALYSIS_TABLES, Finding, findings
+from engine.reporting.findings import Study as FindingTables
 from engine.results import read_table
-from engine.results.io import read_json
 
 MANIFEST = "manifest.json"
 Signature = tuple[tuple[str, int, int], ...]

@@ -13,8 +13,9 @@ from pathlib import Path
 import streamlit as st
 from torch import nn
 
-from engine.checkpoints import load_checkpoint
-from engine.data import Split, load_split
+from engine.data.loaders import load_split
+from engine.data.split import Split
+from engine.models.checkpoints import load_checkpoint
 from ui.loaders import Signature, file_signature
 
 

@@ -10,11 +10,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.config import ConfigError, study_from_dict
-from engine.findings import Finding
+from engine.attacks.registry import sweep_key
+from engine.config.schema import ConfigError
+from engine.reporting.findings import Finding
 from engine.results import SchemaError
 from engine.results.manifest import in_config_order
 from engine.results.schema import SCHEMA_VERSION
+from engine.study.validate import study_from_dict
 from ui.loaders import MANIFEST, load_findings, load_manifest, load_table
 from ui.sidebar import RESULTS_KEY, default_results_dir, resolve
 
@@ -46,7 +48,8 @@ class Study:
             sweeps = study_from_dict(self.manifest.get("config", {})).attacks
         except (ConfigError, TypeError, ValueError):
             sweeps = ()
-        rank = {sweep.key: (sweep.name != "pgd" or bool(sweep.source), index) for index, sweep in enumerate(sweeps)}
+        rank = {sweep_key(sweep): (sweep.name != "pgd" or bool(sweep.source), index)
+                for index, sweep in enumerate(sweeps)}
         return sorted(set(keys), key=lambda key: (rank.get(key, (True, len(rank))), key))
 
     @property

@@ -1,16 +1,19 @@
-"""Widgets shared by pages: result filters (shared across pages and kept in the URL, ``ui.state``) and
-table downloads."""
+"""Widgets shared by pages: the analysis pages' header, result filters (shared across pages and kept in the
+URL, ``ui.state``) and table downloads."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from engine.plots import model_labels, model_order
+from ui.figures.labels import ModelLabels, model_order
 from ui.state import shared_multiselect
+from ui.study import Study, require_study, require_table
 
 
 def csv_download(table: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
@@ -33,11 +36,32 @@ def model_select(container: DeltaGenerator, table: pd.DataFrame, models: pd.Data
                  label: str = "Models") -> list[str]:
     """The shared multiselect of models present in ``table``, labelled with their training; at first the
     first model of each training mode (in config order) is selected, so that large studies open readable."""
-    labels = model_labels(models)
     options = model_order(table["model_id"], models)
     first_of_mode = models[models.model_id.isin(options)].groupby("training_mode", sort=False).model_id.first()
     return shared_multiselect(container, label, "models", options, initial=list(first_of_mode),
-                              format_func=lambda model_id: labels.get(model_id, model_id))
+                              format_func=ModelLabels(models))
+
+
+class PageHeader(NamedTuple):
+    """What ``page_header`` drew and read: the study, the page's table, the chosen models, and the other
+    columns of the controls row (left to right) for the page's own controls."""
+
+    study: Study
+    table: pd.DataFrame
+    model_ids: list[str]
+    controls: list[DeltaGenerator]
+
+
+def page_header(title: str, table: str, what: str, caption: str, widths: Sequence[int] = (3, 2)) -> PageHeader:
+    """The opening of a page that shows one analysis table: the sidebar's study, the title, table ``table``
+    (``what`` names its contents when it is empty, and the page stops), the caption, and a row of columns of
+    relative ``widths`` whose first holds the shared model selection."""
+    study = require_study()
+    st.title(title)
+    rows = require_table(study, table, what)
+    st.caption(caption)
+    model_col, *controls = st.columns(list(widths))
+    return PageHeader(study, rows, model_select(model_col, rows, study.models), controls)
 
 
 def accuracy_filters(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:

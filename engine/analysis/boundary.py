@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from engine.attacks.deepfool import deepfool
-from engine.data import Split
+from engine.data.split import Split
 
 
 @dataclass(frozen=True)

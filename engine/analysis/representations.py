@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.models import Classifier, capture
+from engine.models.classifier import Classifier, capture
 
 PENULTIMATE = "body"  # the Classifier's body outputs the penultimate features
 
@@ -47,7 +47,9 @@ def representations(model: Classifier, x: torch.Tensor, layers: dict[str, str], 
     on x [N, C, H, W]; a convolutional layer keeps about ``max_points`` datapoints in all."""
     per_image = max(1, max_points // len(x))
     paths = [*layers.values(), PENULTIMATE]
-    logits, penultimate, parts = [], [], {name: [] for name in layers}
+    logits: list[torch.Tensor] = []
+    penultimate: list[np.ndarray] = []
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in layers}
     for start in range(0, len(x), batch_size):
         batch_logits, outputs = capture(model, x[start:start + batch_size], paths)
         logits.append(batch_logits)

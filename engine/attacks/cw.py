@@ -20,13 +20,12 @@ from functools import partial
 import torch
 from torch import nn
 
-from engine.attacks.options import merged_options, reject_gradient_settings, whole_number
-from engine.config import AttackConfig
+from engine.attacks.options import merged_options, option_defaults, reject_gradient_settings, whole_number
+from engine.config.schema import AttackConfig
 
 # lr: the paper's 0.01 reaches too little in 100 steps (Adam moves each w by about lr per step): on
 # LeNet5 / Fashion-MNIST at 100 steps it fooled 93 % (kappa 0) and 39 % (kappa 5) against 100 % at
 # 0.05; at 1000 steps 0.05 costs 1.6 % in mean L2.
-OPTIONS = {"confidence": 0.0, "search_steps": 9.0, "initial_const": 1e-3, "lr": 0.05, "abort_early": 1.0}
 TANH_SHRINK = 1 - 1e-6  # keeps atanh finite at pixels 0 and 1
 NO_UPPER = 1e10  # upper bound of c before the first success
 ADAM_BETAS = (0.9, 0.999)
@@ -40,7 +39,7 @@ class CWSettings:
     confidence: float = 0.0  # kappa: required logit margin of a success
     search_steps: int = 9  # binary-search steps over c
     initial_const: float = 1e-3  # first c of every example
-    lr: float = 0.05  # Adam step size on w (see OPTIONS)
+    lr: float = 0.05  # Adam step size on w (see the comment above CWSettings)
     abort_early: bool = True  # drop examples whose loss stopped improving
 
     def validate(self) -> None:
@@ -55,6 +54,9 @@ class CWSettings:
     def check_every(self) -> int:
         """Iterations between early-abort checks: a tenth of the run, as in the paper's code."""
         return max(self.steps // 10, 1)
+
+
+OPTIONS = option_defaults(CWSettings, "steps")  # the settings cfg.options may set, with their defaults
 
 
 def to_tanh_space(x: torch.Tensor) -> torch.Tensor:
@@ -189,7 +191,7 @@ def cw_l2(model: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: CWSettin
     """
     settings.validate()
     targeted = target is not None
-    labels = target if targeted else y
+    labels = y if target is None else target
     with torch.no_grad():
         rows = (signed_margin(model(x), labels, targeted) >= -settings.confidence).nonzero().squeeze(1)
     best_l2 = torch.full((len(x),), math.inf, device=x.device)
@@ -204,7 +206,7 @@ def cw_l2(model: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: CWSettin
 
 
 def settings_from_config(cfg: AttackConfig) -> CWSettings:
-    """CWSettings from ``cfg.steps`` and ``cfg.options`` (defaults: OPTIONS)."""
+    """CWSettings from ``cfg.steps`` and ``cfg.options`` (defaults: CWSettings's)."""
     options = merged_options(cfg, OPTIONS)
     return CWSettings(cfg.steps, options["confidence"], whole_number(options, "search_steps"),
                       options["initial_const"], options["lr"], bool(options["abort_early"]))

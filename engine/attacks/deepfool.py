@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from engine.attacks.options import merged_options, reject_gradient_settings, whole_number
-from engine.config import AttackConfig
+from engine.config.schema import AttackConfig
+from engine.core.tensors import per_example
 
 OPTIONS = {"overshoot": 0.02, "candidates": 10.0}  # candidates: classes compared, the true one included
 STEP_MARGIN = 1e-4  # added to the linearised distance so that a step crosses the boundary
@@ -73,7 +74,7 @@ def _nearest_boundary_step(model: nn.Module, x_adv: torch.Tensor, y: torch.Tenso
     nearest = (gaps.abs() / lengths).argmin(dim=1)
     rows = torch.arange(len(x_adv), device=x_adv.device)
     scale = (gaps[rows, nearest].abs() + STEP_MARGIN) / lengths[rows, nearest] ** 2
-    return scale.view(-1, *([1] * (x_adv.dim() - 1))) * grads[rows, nearest]
+    return per_example(scale, x_adv) * grads[rows, nearest]
 
 
 @torch.no_grad()
@@ -108,8 +109,9 @@ def deepfool(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 50
     return DeepFoolResult(x_adv, taken, ~active)
 
 
-def _adversarial(model: nn.Module, x: torch.Tensor, y: torch.Tensor, **settings: float) -> torch.Tensor:
-    return deepfool(model, x, y, **settings).x_adv
+def _adversarial(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, overshoot: float,
+                 candidates: int) -> torch.Tensor:
+    return deepfool(model, x, y, steps, overshoot, candidates).x_adv
 
 
 def build_deepfool(model: nn.Module, cfg: AttackConfig,
@@ -120,7 +122,6 @@ def build_deepfool(model: nn.Module, cfg: AttackConfig,
     """
     reject_gradient_settings(cfg, "overshoot")
     options = merged_options(cfg, OPTIONS)
-    settings = {"steps": cfg.steps, "overshoot": options["overshoot"],
-                "candidates": whole_number(options, "candidates")}
-    _check_settings(**settings)
-    return partial(_adversarial, model, **settings)
+    steps, overshoot, candidates = cfg.steps, options["overshoot"], whole_number(options, "candidates")
+    _check_settings(steps, overshoot, candidates)
+    return partial(_adversarial, model, steps=steps, overshoot=overshoot, candidates=candidates)

@@ -31,10 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.attacks.options import merged_options, reject_gradient_settings
-from engine.config import AttackConfig
+from engine.attacks.options import merged_options, option_defaults, reject_gradient_settings
+from engine.config.schema import AttackConfig
 
-OPTIONS = {"theta": 1.0, "gamma": 0.1}
 PAIR_CHUNK = 1 << 22  # pair scores held at once (per chunk of examples): bounds memory
 
 
@@ -53,6 +52,9 @@ class JSMASettings:
     def budget(self, features: int) -> int:
         """Most changed features allowed for images of ``features`` pixel channels."""
         return math.floor(min(self.gamma * features, self.eps))
+
+
+OPTIONS = option_defaults(JSMASettings, "eps")  # the settings cfg.options may set, with their defaults
 
 
 def _record_highs(values: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.attacks.options import merged_options, whole_number
-from engine.config import AttackConfig
+from engine.config.schema import AttackConfig
+from engine.core.tensors import per_example
 
 OPTIONS = {"draws": 10.0}
 NORMS = ("Linf", "L2", "L1")
@@ -36,7 +37,7 @@ def _signs(shape: torch.Size, generator: torch.Generator | None) -> torch.Tensor
 def _unit_rows(direction: torch.Tensor, p: int) -> torch.Tensor:
     """[N, ...] -> [N, ...] each example divided by its Lp norm (computed in float64)."""
     norms = direction.flatten(1).double().norm(p=p, dim=1).float()
-    return direction / norms.view(-1, *([1] * (direction.dim() - 1)))
+    return direction / per_example(norms, direction)
 
 
 def _gaussian(shape: torch.Size, generator: torch.Generator | None) -> torch.Tensor:
@@ -88,7 +89,7 @@ def noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, norm: str, eps: fl
         candidate = (x + sphere_noise(x.shape, norm, eps, generator).to(x)).clamp(0, 1)
         score = _scores(model, candidate, y)
         better = score > best_score  # a misclassified draw scores inf: later draws cannot beat it
-        best = torch.where(better.view(-1, *([1] * (x.dim() - 1))), candidate, best)
+        best = torch.where(per_example(better, x), candidate, best)
         best_score = torch.maximum(score, best_score)
     return best
 

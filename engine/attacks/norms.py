@@ -12,6 +12,8 @@ from typing import Protocol
 
 import torch
 
+from engine.core.tensors import per_example
+
 SPARSE_QUANTILE = 0.99  # L1 steps move the coordinates whose |gradient| is in the top 1 %
 
 
@@ -26,11 +28,6 @@ def perturbation_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
         # float64 sums: in float32 an L1 norm of 10 over 784 pixels is off by up to ~1e-5
         return flat.double().norm(p=int(norm[1]), dim=1).to(delta.dtype)
     raise ValueError(f"unknown norm {norm!r}; known: Linf, L2, L1, L0")
-
-
-def _per_sample(values: torch.Tensor) -> torch.Tensor:
-    """[N, ...] -> [N, 1, ..., 1] for broadcasting a per-sample scalar."""
-    return values.view(-1, *([1] * 3))
 
 
 class NormStep(Protocol):
@@ -84,14 +81,14 @@ class L2Step:
         """Uniform in the ball: a Gaussian direction scaled by eps * U^(1/d)."""
         direction = torch.randn(x.shape, generator=generator, device="cpu").to(x.device)
         radius = torch.rand(len(x), generator=generator, device="cpu").to(x.device) ** (1 / x[0].numel())
-        return direction / _per_sample(self.norm(direction)) * _per_sample(radius) * eps
+        return direction / per_example(self.norm(direction), direction) * per_example(radius, direction) * eps
 
     def ascent_direction(self, grad: torch.Tensor, x_adv: torch.Tensor | None = None) -> torch.Tensor:
-        return grad / _per_sample(self.norm(grad).clamp_min(1e-12))
+        return grad / per_example(self.norm(grad).clamp_min(1e-12), grad)
 
     def project(self, delta: torch.Tensor, eps: float, x: torch.Tensor | None = None) -> torch.Tensor:
         scale = (eps / self.norm(delta).clamp_min(1e-12)).clamp(max=1.0)
-        return delta * _per_sample(scale)
+        return delta * per_example(scale, delta)
 
 
 def _compact(keep: torch.Tensor, *values: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -136,7 +133,8 @@ def project_l1_ball(v: torch.Tensor, eps: float) -> torch.Tensor:
     """
     flat = v.flatten(1)
     magnitude = flat.abs()
-    theta = _ball_threshold(*_compact(magnitude > 0, magnitude), eps)
+    (kept,) = _compact(magnitude > 0, magnitude)
+    theta = _ball_threshold(kept, eps)
     return (flat.sign() * (magnitude - _rounded_up(theta, v.dtype)).clamp_min(0)).view(v.shape)
 
 
@@ -183,7 +181,8 @@ def project_l1_box(v: torch.Tensor, eps: float, lower: torch.Tensor, upper: torc
     flat = v.flatten(1)
     magnitude = flat.abs()
     room = torch.where(flat > 0, upper.flatten(1), -lower.flatten(1)).clamp_min(0)
-    lam = _box_threshold(*_compact((magnitude > 0) & (room > 0), magnitude, room), eps)
+    kept, kept_room = _compact((magnitude > 0) & (room > 0), magnitude, room)
+    lam = _box_threshold(kept, kept_room, eps)
     shrunk = torch.minimum(room, (magnitude - _rounded_up(lam, v.dtype)).clamp_min(0))
     return (flat.sign() * shrunk).view(v.shape)
 
@@ -232,7 +231,7 @@ class L1Step:
         sign = torch.randint(0, 2, x.shape, generator=generator) * 2 - 1
         direction = (magnitude * sign).to(x)
         radius = torch.rand(len(x), generator=generator).to(x) ** (1 / x[0].numel())
-        return direction / _per_sample(self.norm(direction)) * _per_sample(radius) * eps
+        return direction / per_example(self.norm(direction), direction) * per_example(radius, direction) * eps
 
     def ascent_direction(self, grad: torch.Tensor, x_adv: torch.Tensor | None = None) -> torch.Tensor:
         """Sparse sign step of unit L1 norm; with the current point x_adv, box-blocked coordinates are skipped."""

@@ -4,7 +4,17 @@ and a refusal of the projected-gradient settings they have no use for.
 
 from __future__ import annotations
 
-from engine.config import AttackConfig
+from dataclasses import fields
+from typing import Any
+
+from engine.config.schema import AttackConfig
+
+
+def option_defaults(settings: type[Any], *fixed: str) -> dict[str, float]:
+    """The defaults of a settings dataclass as attack options (numbers; booleans as 0/1), less the
+    ``fixed`` fields that come from the config itself (steps, eps): the one place they are written."""
+    defaults = settings()
+    return {f.name: float(getattr(defaults, f.name)) for f in fields(settings) if f.name not in fixed}
 
 
 def merged_options(cfg: AttackConfig, defaults: dict[str, float]) -> dict[str, float]:

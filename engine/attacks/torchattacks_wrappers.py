@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from engine.config import AttackConfig
+from engine.config.schema import AttackConfig
 
 if TYPE_CHECKING:
     from torchattacks.attack import Attack as TorchAttack

@@ -1,4 +1,4 @@
-"""Atomic parquet and JSON I/O for study directories.
+"""Parquet tables of study directories, written atomically (``engine.core.fs``).
 
 A table lives at ``<study>/<table>/<part>.parquet``, one part per job. Writes go to a
 ``.tmp-*`` file in the same directory, are flushed to disk, then renamed over the target, so a
@@ -7,36 +7,18 @@ reader never sees half a file; readers skip names starting with '.' (leftover te
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from engine.core.fs import atomic_write
 from engine.results.schema import SchemaError, conform, schema_for
 
 JOB_KEY = b"atlas.job_hash"
-
-
-def atomic_write(target: Path, write: Any) -> None:
-    """Call ``write(temp_path)``, fsync, then rename onto ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        write(temp)
-        with open(temp, "rb") as stream:
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def part_path(study: Path, table: str, part: str) -> Path:
@@ -89,12 +71,3 @@ def read_table(study: str | os.PathLike[str], table: str) -> pd.DataFrame:
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise SchemaError(f"{folder}: unreadable or mixed-schema parts: {error}") from None
     return conform(table, data).to_pandas()
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    text = json.dumps(payload, indent=2, sort_keys=True, default=str)
-    atomic_write(Path(path), lambda temp: Path(temp).write_text(text, encoding="utf-8"))
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -100,7 +100,7 @@ TABLES: dict[str, pa.Schema] = {
         ("sweep", pa.string()),
         ("norm", pa.string()),
         ("eps", pa.float64()),
-        ("layer", pa.string()),  # engine.models.LAYERS name
+        ("layer", pa.string()),  # the architecture registry's layer name
         ("index", pa.int64()),  # rank of the coefficient, 0 = largest
         ("coefficient", pa.float64()),  # canonical correlation, clean vs adversarial representation
         ("mean", pa.float64()),  # mean of the layer's coefficients: its SVCCA similarity

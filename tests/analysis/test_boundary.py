@@ -7,8 +7,8 @@ from torch import nn
 
 from engine.analysis.boundary import boundary_distances
 from engine.attacks.deepfool import OPTIONS
-from engine.data import Split
-from engine.evaluation import predict
+from engine.data.split import Split
+from engine.evaluation.predict import predict
 
 
 def _linear_two_class() -> nn.Module:

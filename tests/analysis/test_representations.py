@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from engine.analysis.representations import datapoints, representations
-from engine.models import LAYERS, create_model
+from engine.models.registry import ARCHITECTURES, create_model
 
 
 def test_dense_layers_keep_one_datapoint_per_image() -> None:
@@ -29,10 +29,10 @@ def test_representations_do_not_depend_on_the_batch_size() -> None:
     torch.manual_seed(0)
     model = create_model("lenet5", "fashion_mnist").eval()
     x = torch.rand(10, 1, 28, 28)
-    whole = representations(model, x, LAYERS["lenet5"], batch_size=10, max_points=200)
-    parts = representations(model, x, LAYERS["lenet5"], batch_size=3, max_points=200)
+    whole = representations(model, x, ARCHITECTURES["lenet5"].layers, batch_size=10, max_points=200)
+    parts = representations(model, x, ARCHITECTURES["lenet5"].layers, batch_size=3, max_points=200)
     assert torch.allclose(whole.logits, model(x), atol=1e-6)
     assert np.allclose(whole.penultimate, model.features(x).detach().numpy(), atol=1e-6)
     assert whole.layers["conv1"].shape == (10 * 20, 6) and whole.layers["fc1"].shape == (10, 120)
-    for name in LAYERS["lenet5"]:
+    for name in ARCHITECTURES["lenet5"].layers:
         assert np.allclose(whole.layers[name], parts.layers[name], atol=1e-6)

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from engine.analysis.sanity import CHECKS, report, sanity_checks
+from engine.reporting.sanity import CHECKS, report, sanity_checks
 
 EMPTY_RATIOS = pd.DataFrame(columns=["model_id", "sweep", "eps", "c1", "c2", "sqrt_d"])
 EMPTY_BOUNDARY = pd.DataFrame(columns=["model_id", "success", "distance_l2"])

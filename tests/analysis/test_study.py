@@ -8,10 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from engine.analysis.study import Subject, analyse_clean, analyse_sweep
-from engine.config import AnalysisConfig, AttackSweep
-from engine.data import Split
-from engine.evaluation import evaluate_attack
+from engine.analysis.pipeline import Subject, analyse_clean, analyse_sweep
+from engine.attacks.registry import sweep_key
+from engine.config.schema import AnalysisConfig, AttackSweep
+from engine.data.split import Split
+from engine.evaluation.sweep import evaluate_attack
 from engine.results.schema import conform
 
 pytestmark = pytest.mark.integration
@@ -50,7 +51,7 @@ def test_sweep_tables_cover_each_positive_eps(pgd_tables: dict) -> None:
     _conforms(pgd_tables)
     per_sample = pgd_tables["per_sample"]
     assert sorted(per_sample.eps.unique()) == [0.05, 0.1] and len(per_sample) == 400
-    assert (per_sample.linf <= per_sample.eps + 1e-6).all() and (per_sample.sweep == PGD.key).all()
+    assert (per_sample.linf <= per_sample.eps + 1e-6).all() and (per_sample.sweep == sweep_key(PGD)).all()
     assert len(pgd_tables["norm_ratios"]) == len(pgd_tables["a_distance"]) == 2
     assert set(pgd_tables["svcca"].layer) == {"conv1", "conv2", "fc1", "penultimate", "logits"}
 

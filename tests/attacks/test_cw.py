@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from engine.attacks import make_attack
 from engine.attacks.cw import CWSettings, cw_l2, signed_margin
-from engine.config import AttackConfig
-from engine.data import load_split
-from engine.evaluation import evaluate_attack
+from engine.attacks.registry import make_attack
+from engine.config.schema import AttackConfig
+from engine.data.loaders import load_split
+from engine.evaluation.sweep import evaluate_attack
 
 pytestmark = pytest.mark.integration
 

@@ -9,11 +9,12 @@ import math
 import pytest
 import torch
 
-from engine.attacks import make_attack
 from engine.attacks.deepfool import deepfool
-from engine.config import AttackConfig
-from engine.evaluation import evaluate_attack, predict
-from engine.models import create_model
+from engine.attacks.registry import make_attack
+from engine.config.schema import AttackConfig
+from engine.evaluation.predict import predict
+from engine.evaluation.sweep import evaluate_attack
+from engine.models.registry import create_model
 
 pytestmark = pytest.mark.integration
 

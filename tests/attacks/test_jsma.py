@@ -8,13 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from engine.attacks import make_attack
 from engine.attacks.jsma import JSMASettings, best_pairs, jsma
 from engine.attacks.norms import perturbation_norm
-from engine.config import AttackConfig
-from engine.data import load_split
-from engine.evaluation import evaluate_attack
-from engine.models import create_model
+from engine.attacks.registry import make_attack
+from engine.config.schema import AttackConfig
+from engine.data.loaders import load_split
+from engine.evaluation.sweep import evaluate_attack
+from engine.models.registry import create_model
 
 FEATURES = 28 * 28
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 from scipy.optimize import minimize
 
-from engine.attacks import make_attack
 from engine.attacks.norms import L1Step, perturbation_norm, project_l1_ball, project_l1_box, sparse_sign
-from engine.config import AttackConfig
-from engine.evaluation import predict
+from engine.attacks.registry import make_attack
+from engine.config.schema import AttackConfig
+from engine.evaluation.predict import predict
 
 UNBOUNDED = 1e6  # a box so wide the reference solves the plain ball problem
 

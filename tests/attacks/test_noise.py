@@ -6,11 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.attacks import make_attack
 from engine.attacks.noise import NORMS, sphere_noise
 from engine.attacks.norms import perturbation_norm
-from engine.config import AttackConfig
-from engine.evaluation import check_budget, predict
+from engine.attacks.registry import make_attack
+from engine.config.schema import AttackConfig
+from engine.evaluation.budget import check_budget
+from engine.evaluation.predict import predict
 
 pytestmark = pytest.mark.integration
 

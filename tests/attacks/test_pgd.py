@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from engine.attacks import make_attack
 from engine.attacks.norms import NORM_STEPS, perturbation_norm
-from engine.config import AttackConfig
-from engine.evaluation import predict
+from engine.attacks.registry import make_attack
+from engine.config.schema import AttackConfig
+from engine.evaluation.predict import predict
 
 EPS = {"Linf": [0.0, 0.03, 0.1, 0.3], "L2": [0.0, 0.5, 1.5, 4.0]}
 GRID = [(name, norm, eps) for name in ("fgsm", "pgd") for norm in EPS for eps in EPS[norm]]

@@ -7,9 +7,10 @@ import math
 import pytest
 import torch
 
-from engine.attacks import ATTACKS, make_attack
-from engine.config import AttackConfig
-from engine.evaluation import check_budget, predict, within_budget
+from engine.attacks.registry import ATTACKS, make_attack, spec_of
+from engine.config.schema import AttackConfig
+from engine.evaluation.budget import check_budget, within_budget
+from engine.evaluation.predict import predict
 
 RADII = {"Linf": 0.1, "L2": 1.5, "L1": 10.0, "L0": 40.0}
 SLOW = {"autoattack"}  # Square's 5,000 queries: a smaller batch
@@ -33,12 +34,12 @@ def test_every_attack_in_every_norm(lenet, batch, name: str, norm: str) -> None:
     first = make_attack(lenet, cfg, torch.Generator().manual_seed(0))(x, y)
     again = make_attack(lenet, cfg, torch.Generator().manual_seed(0))(x, y)
     assert torch.equal(first, again)
-    x_adv = within_budget(x, first, cfg) if cfg.unbounded else first
+    x_adv = within_budget(x, first, cfg) if spec_of(cfg).minimal else first
     assert check_budget(x, x_adv, cfg) <= cfg.eps + 1e-5
     assert (predict(lenet, x_adv) == y).sum() <= (predict(lenet, x) == y).sum()
 
 
-@pytest.mark.parametrize("name", sorted(n for n, spec in ATTACKS.items() if spec.unbounded))
+@pytest.mark.parametrize("name", sorted(n for n, spec in ATTACKS.items() if spec.minimal))
 def test_unbounded_attacks_break_nearly_every_correct_prediction(lenet, batch, name: str) -> None:
     x, y = batch
     cfg = AttackConfig(name, ATTACKS[name].norms[0], math.inf)

@@ -7,10 +7,11 @@ import copy
 import pytest
 import torch
 
-from engine.attacks import make_attack
+from engine.attacks.registry import make_attack
 from engine.attacks.torchattacks_wrappers import preserved_state
-from engine.config import AttackConfig
-from engine.evaluation import check_budget, predict
+from engine.config.schema import AttackConfig
+from engine.evaluation.budget import check_budget
+from engine.evaluation.predict import predict
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,9 @@
 """The real app served by `streamlit run` and opened in Debian's chromium through Playwright.
 
 The server listens on loopback only and shows the smoke study (``smoke_study`` in
-tests/conftest.py) through $ATLAS_RESULTS. Screenshots of every page go to the test's tmp dir.
+tests/conftest.py) through $ATLAS_RESULTS. Screenshots of every page go to the test's tmp dir. The
+browser settings are the latency benchmark's (benchmarks/browser.py; imported from the repository root,
+which ``python -m pytest`` puts on the path).
 """
 
 from __future__ import annotations
@@ -18,20 +20,18 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, IDLE, resident_bytes
+from ui.pages import PAGES as APP_PAGES
+
 playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 90
 PAGE_TIMEOUT_MS = 90_000
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-PAGES = {"overview": "", "accuracy": "accuracy", "compare": "compare", "losses": "losses", "latent": "latent",
-         "svcca": "svcca", "norms": "norms", "training": "training", "playground": "playground"}
+PAGES = {page.name: page.url_path for page in APP_PAGES}  # name: path in the URL
 CHART_PAGES = {"compare", "losses", "latent", "svcca", "norms", "training"}
 MEMORY_LIMIT = 2 * 2**30  # the server's resident memory after every page and a playground run per model
 SCREENSHOTS = "ATLAS_SCREENSHOTS"  # set to a directory to keep the screenshots
@@ -174,14 +174,6 @@ def test_playground_attacks_an_uploaded_png(app_url: str, page, tmp_path: Path) 
     assert page.get_by_text("attack took").count() >= 1
     assert page.locator(".js-plotly-plot").count() >= 1  # class probabilities before and after
     assert_no_error(page)
-
-
-def resident_bytes(pid: int) -> int:
-    """VmRSS of process ``pid`` (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def test_server_memory_stays_bounded(app_server: tuple[str, int], page) -> None:

@@ -1,0 +1,95 @@
+"""Artefacts that jobs share, built once and cached under ``<study>/cache`` by a content hash of what
+they depend on: transfer sets crafted on a source model, robust datasets re-drawn through one, and
+Park & So's pre-generated adversarial training sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from engine.config.schema import AttackConfig, ModelConfig
+from engine.core.fs import atomic_write
+from engine.core.hashing import content_hash, non_default
+from engine.data.split import Split, read_split, save_split, to_uint8
+from engine.evaluation.sweep import craft_run, craft_sets
+from engine.study.context import Context
+from engine.study.jobs import TrainJob
+from engine.training.robust_dataset import robust_split
+
+ROBUST_PREVIEW = 100  # robust-set images kept in the study directory for the app
+
+
+def _cache_path(ctx: Context, name: str, source: str, inputs: dict[str, Any]) -> Path:
+    """``<study>/cache/<name>-<key>.safetensors``, keyed by the trained source and ``inputs``."""
+    key = content_hash({"source": TrainJob(ctx.study.model(source)).hash(ctx.study), **inputs})
+    return ctx.out / "cache" / f"{name}-{key}.safetensors"
+
+
+def transfer_set(ctx: Context, source: str, run: AttackConfig, test: Split, seed: int,
+                 dataset: str = "") -> tuple[torch.Tensor, float]:
+    """One run (``attack_runs``) crafted from ``test`` on model ``source``: (x_adv [N, C, H, W] on the CPU,
+    not yet cut back; seconds), crafted once and cached for every model judged on it."""
+    inputs = {"attack": non_default(run), "images": len(test), "dataset": dataset, "seed": seed}
+    path = _cache_path(ctx, f"transfer-{source}-{run.name}", source, inputs)
+    if path.exists():
+        with safe_open(str(path), "pt") as stored:
+            return stored.get_tensor("x_adv"), float(stored.metadata()["seconds"])
+    x_adv, seconds = craft_run(ctx.frozen(source), test, run, ctx.study.evaluation.batch_size, ctx.device, seed)
+    atomic_write(path, lambda temp: save_file({"x_adv": x_adv.contiguous()}, temp, {"seconds": repr(seconds)}))
+    return x_adv, seconds
+
+
+def _cached_split(path: Path, classes: tuple[str, ...], build: Callable[[], Split]) -> Split:
+    """The split saved at ``path``, built and saved first if absent (paths carry a content hash)."""
+    if path.exists():
+        return read_split(path, classes)
+    split = build()
+    save_split(path, split)
+    return split
+
+
+def training_split(spec: ModelConfig, ctx: Context) -> Split:
+    """The training set: the dataset's, or for robust_dataset the one re-drawn through the source model."""
+    cfg = spec.training
+    train = ctx.split("train").head(cfg.samples)
+    if cfg.mode != "robust_dataset":
+        return train
+    inputs = {"seed": cfg.seed, "steps": cfg.robust_steps, "alpha": cfg.robust_alpha, "init": cfg.robust_init,
+              "samples": cfg.robust_samples}
+
+    def build() -> Split:
+        return robust_split(ctx.frozen(cfg.source), train.head(cfg.robust_samples), cfg.robust_steps,
+                            cfg.robust_alpha, cfg.robust_init, cfg.seed, ctx.study.evaluation.batch_size, ctx.device)
+
+    robust = _cached_split(_cache_path(ctx, f"robust-{cfg.source}", cfg.source, inputs), train.classes, build)
+    save_split(ctx.out / "robust_sets" / f"{spec.id}.safetensors", robust.head(ROBUST_PREVIEW))
+    return robust
+
+
+def pregenerated_sets(spec: ModelConfig, ctx: Context) -> list[Split]:
+    """Park & So's adversarial training sets, crafted once on the source model and cached for every
+    model that uses them; images are stored as uint8 like the data they come from."""
+    settings, cfg = ctx.study.pregenerated, spec.training
+    if cfg.mode != "pregenerated":
+        return []
+    train = ctx.split("train").head(settings.samples)
+
+    def build(attack: AttackConfig) -> Split:
+        crafted = craft_sets(ctx.frozen(cfg.source), train, [attack], ctx.study.evaluation.batch_size, ctx.device,
+                             cfg.seed)
+        return Split(to_uint8(next(crafted)[1]), train.labels, train.classes)
+
+    sets = []
+    for name in cfg.train_attacks:
+        attack = settings.attack(name)
+        inputs = {"attack": non_default(attack), "samples": settings.samples}
+        path = _cache_path(ctx, f"pregenerated-{cfg.source}-{name}", cfg.source, inputs)
+        sets.append(_cached_split(path, train.classes, partial(build, attack)))
+    return sets

@@ -1,0 +1,152 @@
+"""Jobs of a study: what to run, in which order, and when a job counts as finished.
+
+Four kinds, each with its id (also the name of its part file in every table it writes), its
+tables and its hash: ``TrainJob``, ``AttackJob``, ``CleanAnalysisJob`` and ``SweepAnalysisJob``.
+A job is finished when its last output file exists and carries the hash of everything the job's
+results depend on: its own settings, the data, and the hashes of the jobs it builds on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+from engine.attacks.registry import sweep_key
+from engine.config.schema import AttackSweep, ModelConfig, StudyConfig
+from engine.core.hashing import content_hash, non_default
+from engine.results.io import part_job_hash, part_path
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Train one model; writes its per-epoch curves, then its row of the models table."""
+
+    model: ModelConfig
+    kind: ClassVar[str] = "train"
+    tables: ClassVar[tuple[str, ...]] = ("training_curves", "models")
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    def hash(self, study: StudyConfig) -> str:
+        trained = {m: TrainJob(study.model(m)).hash(study) for m in sorted(study.dependencies(self.model))}
+        inputs: dict[str, Any] = {"model": non_default(self.model), "data": non_default(study.data),
+                                  "after": trained, "epoch_evaluation": non_default(study.epoch_evaluation)}
+        if self.model.training.mode == "pregenerated":
+            used = [non_default(study.pregenerated.attack(n)) for n in self.model.training.train_attacks]
+            inputs["pregenerated"] = {"samples": study.pregenerated.samples, "attacks": used}
+        return _digest(inputs)
+
+    def prerequisites(self, study: StudyConfig) -> list[str]:
+        return sorted(study.dependencies(self.model))
+
+
+@dataclass(frozen=True)
+class AttackJob:
+    """Run one attack sweep on one trained model (crafted on it, or transferred from the sweep's source)."""
+
+    model: ModelConfig
+    sweep: AttackSweep
+    kind: ClassVar[str] = "attack"
+    tables: ClassVar[tuple[str, ...]] = ("robust_accuracy",)
+
+    @property
+    def id(self) -> str:
+        return f"{self.model.id}__{sweep_key(self.sweep)}"
+
+    def hash(self, study: StudyConfig) -> str:
+        source = TrainJob(study.model(self.sweep.source)).hash(study) if self.sweep.source else ""
+        return _digest({"trained": TrainJob(self.model).hash(study), "sweep": _sweep_settings(self.sweep),
+                        "evaluation": non_default(study.evaluation), "source": source})
+
+    def prerequisites(self, study: StudyConfig) -> list[str]:
+        return [self.model.id, *([self.sweep.source] if self.sweep.source else [])]
+
+
+@dataclass(frozen=True)
+class CleanAnalysisJob:
+    """Analyse one model on clean inputs: clean losses and latent plane, distance to the boundary."""
+
+    model: ModelConfig
+    kind: ClassVar[str] = "clean"
+    tables: ClassVar[tuple[str, ...]] = ("per_sample", "pca", "boundary")
+
+    @property
+    def id(self) -> str:
+        return f"{self.model.id}__clean"
+
+    def hash(self, study: StudyConfig) -> str:
+        return _analysis_hash(self.model, None, study)
+
+    def prerequisites(self, study: StudyConfig) -> list[str]:
+        return [self.model.id]
+
+
+@dataclass(frozen=True)
+class SweepAnalysisJob:
+    """Analyse one white-box sweep of one model at each eps > 0 (losses, A-distance, SVCCA, PCA, norm ratios)."""
+
+    model: ModelConfig
+    sweep: AttackSweep
+    kind: ClassVar[str] = "analysis"
+    tables: ClassVar[tuple[str, ...]] = ("per_sample", "a_distance", "svcca", "pca", "norm_ratios")
+
+    @property
+    def id(self) -> str:
+        return f"{self.model.id}__{sweep_key(self.sweep)}__analysis"
+
+    def hash(self, study: StudyConfig) -> str:
+        return _analysis_hash(self.model, self.sweep, study)
+
+    def prerequisites(self, study: StudyConfig) -> list[str]:
+        return [self.model.id]
+
+
+Job = TrainJob | AttackJob | CleanAnalysisJob | SweepAnalysisJob
+AnalysisJob = CleanAnalysisJob | SweepAnalysisJob
+
+
+def _digest(inputs: dict[str, Any]) -> str:
+    """The content hash of the inputs that are set (empty ones are left out)."""
+    return content_hash({key: value for key, value in inputs.items() if value})
+
+
+def _sweep_settings(sweep: AttackSweep) -> dict[str, Any]:
+    return non_default(replace(sweep, models=()))  # who else is attacked does not change a model's results
+
+
+def _analysis_hash(model: ModelConfig, sweep: AttackSweep | None, study: StudyConfig) -> str:
+    return _digest({"trained": TrainJob(model).hash(study), "sweep": _sweep_settings(sweep) if sweep else {},
+                    "analysis": non_default(replace(study.analysis, sweeps=()))})
+
+
+def done_table(job: Job) -> str:
+    """The table whose part file, written last, marks the job finished."""
+    return job.tables[-1]
+
+
+def analysed_sweeps(study: StudyConfig) -> list[AttackSweep]:
+    """The white-box sweeps the analyses run on: those ``analysis.sweeps`` names, or all."""
+    if not study.analysis.samples:
+        return []
+    chosen = set(study.analysis.sweeps)
+    return [s for s in study.attacks if not s.source and (not chosen or sweep_key(s) in chosen)]
+
+
+def expand(study: StudyConfig) -> list[Job]:
+    """All jobs: trainings in dependency order, then every attack (transfers skip their source), then
+    the analyses of each model."""
+    jobs: list[Job] = [TrainJob(model) for model in study.training_order()]
+    for model in study.models:
+        jobs += [AttackJob(model, sweep) for sweep in study.attacks if sweep.attacks(model.id)]
+    if study.analysis.samples:
+        for model in study.models:
+            jobs.append(CleanAnalysisJob(model))
+            jobs += [SweepAnalysisJob(model, sweep) for sweep in analysed_sweeps(study) if sweep.attacks(model.id)]
+    return jobs
+
+
+def is_done(job: Job, study: StudyConfig, out: Path) -> bool:
+    return part_job_hash(part_path(out, done_table(job), job.id)) == job.hash(study)

@@ -1,0 +1,143 @@
+"""Figures of the ``robust_accuracy`` table (see ``engine.results.schema``): heatmaps, curves and transfer.
+
+Every builder is a pure function of its DataFrames. Rows are labelled by model
+("model_id (training_mode[ norm eps][ attacks])") and by attack ("attack norm eps=..."); an attack that
+appears with several step counts gets them in its name, and a transfer attack is marked "from
+SOURCE". Rows that the table still cannot tell apart (the same attack with and without random
+start, say) are merged into their worst case, the usual convention for robust accuracy. Empty
+input gives a figure that says so instead of raising.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from ui.figures.labels import ModelLabels, model_order, number_label
+from ui.figures.layout import ACCURACY_RANGE, Height, empty_figure
+
+HEATMAP_HEIGHT = Height(fixed=220, per_row=60)  # a row per model
+TRANSFER_HEIGHT = Height(fixed=200, per_row=50)  # a row per attacked model
+
+
+def attack_names(robust_accuracy: pd.DataFrame) -> pd.Series:
+    """Per row, the attack's name, with " N steps" when the attack and norm occur with several step
+    counts in the table."""
+    names = robust_accuracy["attack"].astype(str)
+    step_counts = robust_accuracy.groupby(["attack", "norm"])["steps"].transform("nunique")
+    return names.where(step_counts <= 1, names + " " + robust_accuracy["steps"].astype(str) + " steps")
+
+
+def origins(robust_accuracy: pd.DataFrame) -> pd.Series:
+    """Per row, "" for a white-box attack, "from SOURCE" for a transfer attack crafted on SOURCE."""
+    source = robust_accuracy["source_model_id"]
+    return ("from " + source.astype(str)).where(source.notna(), "")
+
+
+def _labelled(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """One row per model, attack name, origin, norm and eps (worst case of indistinguishable rows),
+    with label columns ``model`` and ``attack_label`` added, sorted for display."""
+    labels = ModelLabels(models)
+    order = {model_id: index for index, model_id in enumerate(labels.by_id)}
+    frame = robust_accuracy.assign(
+        model=robust_accuracy["model_id"].map(labels),
+        model_order=robust_accuracy["model_id"].map(lambda model_id: order.get(model_id, len(order))),
+        attack_name=attack_names(robust_accuracy), origin=origins(robust_accuracy))
+    keys = ["model_order", "model_id", "model", "attack_name", "origin", "norm", "eps"]
+    frame = frame.groupby(keys, as_index=False, sort=True).agg(
+        accuracy=("accuracy", "min"), steps=("steps", "first"), n=("n", "first"))
+    frame["attack_label"] = (frame["attack_name"] + " " + frame["origin"]).str.strip()
+    return frame
+
+
+def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy as a models × attacks matrix.
+
+    Rows are model labels in the order of ``models`` (models absent from it last, by id); columns
+    are "attack norm eps=E[ from SOURCE]" ordered by attack, origin, norm, then eps. A missing
+    combination is NaN.
+    """
+    frame = _labelled(robust_accuracy, models)
+    frame["column"] = (frame["attack_name"] + " " + frame["norm"] + " eps=" + frame["eps"].map(number_label)
+                       + " " + frame["origin"]).str.strip()
+    rows = list(dict.fromkeys(frame["model"]))
+    by_attack = frame.sort_values(["attack_name", "origin", "norm", "eps"], kind="stable")
+    matrix = frame.pivot(index="model", columns="column", values="accuracy")
+    return matrix.reindex(index=rows, columns=list(dict.fromkeys(by_attack["column"])))
+
+
+def accuracy_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """Heatmap of robust accuracy: one row per model, one column per attack, norm and eps.
+
+    ``robust_accuracy`` and ``models`` follow the ``robust_accuracy`` and ``models`` schemas.
+    Cells show the accuracy with two decimals on a fixed 0-1 colour scale.
+    """
+    if robust_accuracy.empty:
+        return empty_figure("No robust-accuracy results to show (empty table or selection)")
+    matrix = accuracy_matrix(robust_accuracy, models)
+    figure = px.imshow(matrix, text_auto=".2f", zmin=ACCURACY_RANGE[0], zmax=ACCURACY_RANGE[1],
+                       aspect="auto", color_continuous_scale="Viridis",
+                       labels={"x": "attack", "y": "model", "color": "accuracy"})
+    figure.update_xaxes(side="bottom", tickangle=-45, title=None, automargin=True, showgrid=False)
+    figure.update_yaxes(title=None, automargin=True, showgrid=False)
+    figure.update_layout(height=HEATMAP_HEIGHT(len(matrix.index)), margin={"t": 30, "l": 10})
+    return figure
+
+
+def accuracy_heatmaps(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> list[go.Figure]:
+    """One ``accuracy_heatmap`` per norm (titled "norm: N"), in norm order; a single explanatory
+    figure when there are no results.
+
+    A full study has dozens of attack × eps columns; splitting by norm keeps cells wide enough to
+    read, and eps radii of different norms are not comparable anyway.
+    """
+    if robust_accuracy.empty:
+        return [accuracy_heatmap(robust_accuracy, models)]
+    return [accuracy_heatmap(results, models).update_layout(title=f"norm: {norm}", margin={"t": 50})
+            for norm, results in robust_accuracy.groupby("norm", sort=True)]
+
+
+def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """Robust accuracy against eps: one line per model and attack, one facet per norm.
+
+    Colour tells the model, dash the attack; each facet has its own eps axis because radii of
+    different norms are not comparable.
+    """
+    if robust_accuracy.empty:
+        return empty_figure("No robust-accuracy results to show (empty table or selection)")
+    frame = _labelled(robust_accuracy, models)
+    figure = px.line(frame, x="eps", y="accuracy", color="model", line_dash="attack_label", facet_col="norm",
+                     markers=True, range_y=ACCURACY_RANGE, hover_data=["steps", "n"],
+                     category_orders={"norm": sorted(frame["norm"].unique())},
+                     labels={"attack_label": "attack", "accuracy": "robust accuracy"})
+    figure.update_xaxes(matches=None, showticklabels=True)
+    figure.for_each_annotation(lambda note: note.update(text=note.text.replace("norm=", "norm: ")))
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}, height=480)
+    return figure
+
+
+def transfer_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """Park & So's trained-with x attacked-with view of one attack, norm and eps: rows are the attacked
+    models (in ``models`` order), columns "white-box" and "from SOURCE" for each source model."""
+    labels = ModelLabels(models)
+    frame = robust_accuracy.assign(origin=origins(robust_accuracy).replace("", "white-box"))
+    matrix = frame.groupby(["model_id", "origin"]).accuracy.min().unstack("origin")
+    rows = model_order(matrix.index, models)
+    columns = ["white-box"] * ("white-box" in matrix.columns) + sorted(set(matrix.columns) - {"white-box"})
+    matrix = matrix.reindex(index=rows, columns=columns)
+    matrix.index = [labels(model_id) for model_id in rows]
+    return matrix
+
+
+def transfer_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """``transfer_matrix`` as a heatmap with values (rows of one attack, norm and eps)."""
+    if robust_accuracy.empty:
+        return empty_figure("No results for this attack, norm and eps")
+    matrix = transfer_matrix(robust_accuracy, models)
+    figure = px.imshow(matrix, text_auto=".3f", zmin=ACCURACY_RANGE[0], zmax=ACCURACY_RANGE[1], aspect="auto",
+                       color_continuous_scale="Viridis", labels={"x": "attack crafted on", "y": "model attacked",
+                                                                 "color": "accuracy"})
+    figure.update_xaxes(side="bottom", automargin=True, showgrid=False)
+    figure.update_yaxes(automargin=True, showgrid=False, title=None)
+    return figure.update_layout(height=TRANSFER_HEIGHT(len(matrix.index)), margin={"t": 30, "l": 10})

@@ -1,0 +1,190 @@
+"""Figures of the analysis tables (``per_sample``, ``a_distance``, ``pca``, ``svcca``, ``norm_ratios``,
+``boundary``) and of ``training_curves``: tidy DataFrames in, ``go.Figure`` out.
+
+Like ``ui.figures.accuracy``, every builder is a pure function and empty input gives a figure that says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from engine.analysis.losses import loss_kde
+from ui.figures.labels import ModelLabels, model_order
+from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figure, facet_rows
+
+LOSS_FLOOR = 1e-8  # losses below this are drawn at it on the log scale
+KDE_POINTS = 200
+BINS = 50  # histogram bins over the range of all shown losses, the same for every input set
+LATENT_HEIGHT = Height(fixed=100, per_row=360)  # a row of scatter plots per input set
+FACET_HEIGHT = Height(fixed=120, per_row=340)  # a row of FACETS_PER_ROW panels (sweeps)
+TRAINING_HEIGHT = Height(fixed=120, per_row=330)  # a row of FACETS_PER_ROW panels (models)
+
+
+def input_label(attack: str, norm: str | None, eps: float) -> str:
+    """"clean", or "pgd Linf eps=0.1" for an adversarial input set."""
+    return "clean" if attack == "clean" else f"{attack} {norm} eps={eps:g}"
+
+
+def _loss_values(losses: pd.Series, log_scale: bool) -> np.ndarray:
+    values = losses.to_numpy(dtype=np.float64)
+    return np.log10(np.maximum(values, LOSS_FLOOR)) if log_scale else values
+
+
+def loss_distributions(per_sample: pd.DataFrame, a_distance: pd.DataFrame, log_scale: bool = True) -> go.Figure:
+    """Histogram (probability density) and Gaussian KDE of the per-sample loss of one model, one colour
+    per input set (clean first); each adversarial set's legend entry carries its A-distance to clean.
+
+    ``per_sample`` holds the rows of one model; ``a_distance`` that model's rows of the table.
+    """
+    if per_sample.empty:
+        return empty_figure("No per-sample losses to show (empty table or selection)")
+    shift = {(row.sweep, row.eps): row.a_distance for row in a_distance.itertuples()}
+    figure = go.Figure()
+    groups = per_sample.groupby(["sweep", "eps"], sort=False)
+    ordered = sorted(groups, key=lambda item: (item[0][0] != "clean", item[0][1]))
+    colours = px.colors.qualitative.Plotly
+    every = _loss_values(per_sample["loss"], log_scale)
+    bins = {"start": float(every.min()), "end": float(every.max()), "size": max(float(np.ptp(every)), 1e-6) / BINS}
+    for index, ((sweep, eps), rows) in enumerate(ordered):
+        first = rows.iloc[0]
+        name = input_label(first.attack, first.norm, eps)
+        if (sweep, eps) in shift:
+            name += f" (A-distance {shift[(sweep, eps)]:.2f})"
+        colour = colours[index % len(colours)]
+        values = _loss_values(rows["loss"], log_scale)
+        figure.add_histogram(x=values, histnorm="probability density", name=name, opacity=0.45, xbins=bins,
+                             marker_color=colour, legendgroup=name)
+        _add_kde(figure, values, name, colour)
+    title = "log10 cross-entropy loss" if log_scale else "cross-entropy loss"
+    figure.update_layout(barmode="overlay", xaxis_title=title, yaxis_title="density", height=460,
+                         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+                         margin={"t": 90, "l": 10, "r": 10})
+    return figure
+
+
+def _add_kde(figure: go.Figure, values: np.ndarray, name: str, colour: str) -> None:
+    grid = np.linspace(values.min(), values.max(), KDE_POINTS)
+    try:
+        density = loss_kde(values, grid)
+    except (ValueError, np.linalg.LinAlgError):  # fewer than two distinct losses: the histogram says it all
+        return
+    figure.add_scatter(x=grid, y=density, mode="lines", line={"color": colour, "width": 2}, name=f"{name} KDE",
+                       legendgroup=name, showlegend=False)
+
+
+def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, ...]) -> go.Figure:
+    """PCA scatter of penultimate features: one column per model (side by side, in ``models`` order), one row
+    per input set (clean, then adversarial, on the plane of the model's clean features); colour = true class."""
+    if pca.empty:
+        return empty_figure("No latent-space projections to show (empty table or selection)")
+    frame = pca.assign(cls=pca.label.map(lambda label: classes[label] if 0 <= label < len(classes) else str(label)),
+                       input_set=[input_label(i, n, e) for i, n, e in zip(pca.input, pca.norm, pca.eps, strict=True)],
+                       correct=pca.pred == pca.label)
+    order = model_order(pca.model_id, models)
+    inputs = sorted(frame.input_set.unique(), key=lambda name: name != "clean")
+    figure = px.scatter(frame, x="pc1", y="pc2", color="cls", facet_col="model_id", facet_row="input_set",
+                        opacity=0.6, hover_data=["sample", "pred", "correct"],
+                        category_orders={"cls": list(classes), "model_id": order, "input_set": inputs},
+                        labels={"cls": "class", "input_set": "input", "model_id": "model"})
+    figure.update_traces(marker={"size": 5})
+    figure.update_xaxes(matches=None, showticklabels=True)
+    figure.update_yaxes(matches=None, showticklabels=True)
+    for column, model_id in enumerate(order, start=1):  # clean and adversarial of a model on the same scale
+        points = frame[frame.model_id == model_id]
+        figure.update_xaxes(range=_padded(points.pc1), col=column)
+        figure.update_yaxes(range=_padded(points.pc2), col=column)
+    figure.for_each_annotation(lambda note: note.update(text=note.text.split("=", 1)[-1]))
+    return figure.update_layout(height=LATENT_HEIGHT(len(inputs)))
+
+
+def _padded(values: pd.Series) -> list[float]:
+    low, high = float(values.min()), float(values.max())
+    margin = 0.05 * (high - low) or 1.0
+    return [low - margin, high + margin]
+
+
+def _plain_facet_titles(figure: go.Figure, column: str) -> None:
+    """Facet titles "value" instead of plotly's "column=value"."""
+    figure.for_each_annotation(lambda note: note.update(text=note.text.replace(f"{column}=", "")))
+
+
+def svcca_coefficients(svcca: pd.DataFrame) -> go.Figure:
+    """Sorted canonical correlations (index 0 = largest) of one model, sweep and layer: one line per eps."""
+    if svcca.empty:
+        return empty_figure("No SVCCA coefficients to show (empty table or selection)")
+    frame = svcca.assign(eps_label=svcca.eps.map("eps={:g}".format)).sort_values(["eps", "index"])
+    figure = px.line(frame, x="index", y="coefficient", color="eps_label", range_y=(0, 1.02),
+                     hover_data=["mean"], labels={"index": "coefficient rank", "coefficient": "canonical correlation",
+                                                   "eps_label": "eps"})
+    return figure.update_layout(height=400)
+
+
+def svcca_means(svcca: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """Mean SVCCA (clean vs adversarial) against eps, one line per model, one panel per sweep."""
+    if svcca.empty:
+        return empty_figure("No SVCCA results to show (empty table or selection)")
+    means = svcca.groupby(["model_id", "sweep", "eps"], as_index=False)["mean"].first()
+    means["model"] = means.model_id.map(ModelLabels(models))
+    figure = px.line(means.sort_values("eps"), x="eps", y="mean", color="model", facet_col="sweep", markers=True,
+                     facet_col_wrap=FACETS_PER_ROW, range_y=(0, 1.02), labels={"mean": "mean SVCCA"})
+    figure.update_xaxes(matches=None, showticklabels=True)
+    _plain_facet_titles(figure, "sweep")
+    return figure.update_layout(height=FACET_HEIGHT(facet_rows(means.sweep.nunique())))
+
+
+def norm_ratio_chart(norm_ratios: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """C1 (dotted) and C2 (solid) of ||d||_2 / ||d||_inf against eps per sweep, one colour per model, with
+    the bounds 1 and sqrt(d) as horizontal lines."""
+    found = norm_ratios.dropna(subset=["c1"])
+    if found.empty:
+        return empty_figure("No successful perturbations to measure (empty table or selection)")
+    long = found.melt(id_vars=["model_id", "sweep", "eps"], value_vars=["c1", "c2"], var_name="bound",
+                      value_name="ratio")
+    long["model"] = long.model_id.map(ModelLabels(models))
+    long["bound"] = long.bound.str.upper()
+    figure = px.line(long.sort_values("eps"), x="eps", y="ratio", color="model", line_dash="bound",
+                     facet_col="sweep", facet_col_wrap=FACETS_PER_ROW, markers=True,
+                     category_orders={"bound": ["C2", "C1"]}, labels={"ratio": "||d||_2 / ||d||_inf"})
+    sqrt_d = float(found.sqrt_d.max())
+    for value, text in ((1.0, "1"), (sqrt_d, f"sqrt(d) = {sqrt_d:.1f}")):
+        figure.add_hline(y=value, line_dash="dash", line_color="grey", annotation_text=text)
+    figure.update_xaxes(matches=None, showticklabels=True)
+    _plain_facet_titles(figure, "sweep")
+    return figure.update_layout(height=FACET_HEIGHT(facet_rows(found.sweep.nunique())))
+
+
+def boundary_histogram(boundary: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """Distribution of DeepFool's L2 distance to the decision boundary per model (correctly classified
+    samples only: the others are on the wrong side already)."""
+    reached = boundary[(boundary.steps > 0) & boundary.success]
+    if reached.empty:
+        return empty_figure("No boundary distances to show (empty table or selection)")
+    frame = reached.assign(model=reached.model_id.map(ModelLabels(models)))
+    figure = px.histogram(frame, x="distance_l2", color="model", barmode="overlay", histnorm="probability density",
+                          nbins=80, opacity=0.5, marginal="box", labels={"distance_l2": "L2 distance to the boundary"})
+    return figure.update_layout(height=460, legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
+
+
+def training_curves(curves: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """Accuracy per epoch, one panel per model, one line per test set (clean, train, per-epoch attacks)."""
+    if curves.empty:
+        return empty_figure("No training curves to show (empty table or selection)")
+    labels = ModelLabels(models)
+    frame = curves.assign(model=curves.model_id.map(labels))
+    order = [labels(model_id) for model_id in dict.fromkeys(curves.model_id)]
+    figure = px.line(frame.sort_values("epoch"), x="epoch", y="accuracy", color="test_set", facet_col="model",
+                     facet_col_wrap=FACETS_PER_ROW, markers=True, range_y=ACCURACY_RANGE,
+                     category_orders={"model": order}, labels={"test_set": "test set"})
+    _plain_facet_titles(figure, "model")
+    return figure.update_layout(height=TRAINING_HEIGHT(facet_rows(len(order))))
+
+
+def window_statistics(curves: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    """Park & So's table: max and median accuracy per model and test set over epochs first..last
+    (inclusive); columns model_id, test_set, max, median, epochs."""
+    window = curves[(curves.epoch >= first) & (curves.epoch <= last)]
+    stats = window.groupby(["model_id", "test_set"], sort=False).accuracy.agg(["max", "median", "count"])
+    return stats.rename(columns={"count": "epochs"}).reset_index()
