@@ -32,5 +32,7 @@ study: install        ## regenerate the shipped results (resumable: rerun after 
 docs:                 ## rewrite the generated documents (SUMMARY.md, docs/findings.md, docs/config.md, the README's verdicts)
 	PYTHONPATH=. $(PYTHON) scripts/update_docs.py
 
-lint:
+lint:                 ## ruff, mypy on engine/ and ui/, and the import contract (engine layers; no streamlit/plotly in the engine)
 	$(PYTHON) -m ruff check .
+	$(PYTHON) -m mypy engine ui
+	$(PYTHON) -c "from importlinter.cli import lint_imports_command; lint_imports_command()"

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,30 +19,40 @@ from engine.study.validate import load_study
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "smoke.toml"
-KILL_AFTER_S = (6, 9, 12, 15)  # seconds into each attempt: mid-training, mid-attacks, mid-analyses
+# Log lines on which successive attempts are killed: after a training epoch (its resume state
+# saved), at the start of an attack job, of a clean analysis and of a sweep analysis.
+KILL_ON = (" epoch 1: ", "running attack job", "running clean job", "running analysis job")
 pytestmark = pytest.mark.integration
 
 
 def _runner(out: Path) -> subprocess.Popen:
-    """The smoke study run by the CLI in a subprocess with one torch thread, as the in-process fixture."""
+    """The smoke study run by the CLI in a subprocess with one torch thread, as the in-process fixture,
+    logging every job and epoch to stderr."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "engine", "run", str(SMOKE), "--out", str(out), "-q"]
+    command = [sys.executable, "-m", "engine", "-v", "run", str(SMOKE), "--out", str(out), "-q"]
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _killed_on(out: Path, event: str) -> bool:
+    """Run the study and SIGKILL it as soon as its log shows ``event``; whether that happened."""
+    runner = _runner(out)
+    assert runner.stderr is not None
+    for line in runner.stderr:
+        if event in line.decode(errors="replace"):
+            runner.send_signal(signal.SIGKILL)
+            runner.wait()
+            return True
+    runner.wait()
+    return False
 
 
 def test_sigkill_at_any_moment_then_rerun_gives_the_uninterrupted_rows(smoke_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
-    kills = 0
-    for delay in KILL_AFTER_S:
-        runner = _runner(out)
-        time.sleep(delay)
-        if runner.poll() is None:
-            runner.send_signal(signal.SIGKILL)
-            kills += 1
-        runner.wait()
-    assert kills >= 3, "the study finished before it could be killed: raise KILL_AFTER_S"
+    killed = [event for event in KILL_ON if _killed_on(out, event)]
+    assert killed == list(KILL_ON), "the study finished before these events: " + ", ".join(set(KILL_ON) - set(killed))
     final = _runner(out)
-    assert final.wait(timeout=600) == 0, final.stderr.read().decode()
+    log = final.communicate(timeout=600)[1].decode()
+    assert final.returncode == 0, log
     assert assert_same_results(smoke_study, out) > 5_000
     assert not list(out.rglob(".tmp-*")) and not list(out.rglob("*.resume.safetensors"))
 

@@ -160,7 +160,8 @@ def test_dependencies_train_first_and_change_the_hash_of_what_builds_on_them() -
     retrained = dataclasses.replace(source, training=dataclasses.replace(source.training, epochs=3))
     changed = dataclasses.replace(study, models=tuple(retrained if m is source else m for m in study.models))
     assert TrainJob(robust).hash(changed) != TrainJob(robust).hash(study)
-    assert TrainJob(study.model("lenet5_standard")).hash(changed) == TrainJob(study.model("lenet5_standard")).hash(study)
+    standard = TrainJob(study.model("lenet5_standard"))
+    assert standard.hash(changed) == standard.hash(study)
 
 
 def test_job_hash_ignores_settings_left_at_their_default() -> None:

@@ -27,7 +27,7 @@ from engine.attacks.noise import build_noise
 from engine.attacks.pgd import madry_alpha, pgd
 from engine.attacks.torchattacks_wrappers import NORMS as TORCHATTACKS_NORMS
 from engine.attacks.torchattacks_wrappers import build_apgd, build_autoattack
-from engine.config.schema import AttackConfig, AttackSweep, ConfigError, require
+from engine.config.schema import AttackConfig, AttackSweep, require
 
 Attack = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 FAMILIES = ("single_step", "iterative", "minimal", "noise")

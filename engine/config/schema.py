@@ -218,6 +218,17 @@ class AnalysisConfig:
 
 
 @dataclass(frozen=True)
+class FindingsConfig:
+    """Which models play the roles the papers' findings compare (``engine.reporting.findings``)."""
+
+    roles: dict[str, str] = field(default_factory=dict)  # role -> model id, e.g. undefended = "standard"
+
+    def validate(self, path: str, ids: list[str]) -> None:
+        unknown = sorted({model for model in self.roles.values() if model not in ids})
+        require(not unknown, f"{path}.roles", f"{unknown} are not models of this study")
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     name: str  # study name, shown in the app
     models: tuple[ModelConfig, ...]  # models to train
@@ -227,6 +238,7 @@ class StudyConfig:
     epoch_evaluation: EpochEvaluation = field(default_factory=EpochEvaluation)
     pregenerated: PregeneratedConfig = field(default_factory=PregeneratedConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    findings: FindingsConfig = field(default_factory=FindingsConfig)
 
     def validate(self) -> None:
         """Checks that need no registry: ranges, references between models, cycles. The registries'
@@ -260,6 +272,7 @@ class StudyConfig:
                      f"names no model of this study: {source!r}")
         self.training_order()
         self.analysis.validate("analysis")
+        self.findings.validate("findings", ids)
 
     @property
     def epoch_sources(self) -> set[str]:

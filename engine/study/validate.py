@@ -29,7 +29,7 @@ def study_from_dict(data: dict[str, Any]) -> StudyConfig:
 def validate_study(study: StudyConfig) -> None:
     """The registries' checks of a structurally valid ``study``."""
     _validate_dataset(study.data.dataset, "data.dataset")
-    for i, model in enumerate(study.models):
+    for i in range(len(study.models)):
         _validate_model(study, i)
     for i, sweep in enumerate(study.attacks):
         validate_attack(sweep, f"attacks[{i}]")

@@ -90,8 +90,8 @@ def _training_inputs(model: Classifier, x: torch.Tensor, y: torch.Tensor, clean:
 
 
 def _train_epoch(model: Classifier, train: Split, clean: int, cfg: TrainingConfig,
-                 optimizer: torch.optim.Optimizer, scheduler: LRScheduler, generator: torch.Generator, device: torch.device,
-                 bar: tqdm) -> tuple[float, float]:
+                 optimizer: torch.optim.Optimizer, scheduler: LRScheduler, generator: torch.Generator,
+                 device: torch.device, bar: tqdm) -> tuple[float, float]:
     """One pass over ``train``, whose first ``clean`` images are clean ones; returns (accuracy, mean
     loss) on the inputs the optimiser saw."""
     model.train()
