@@ -5,13 +5,16 @@ TORCHATTACKS = torchattacks==3.5.1
 SYSTEM_PACKAGES = dataset-fashion-mnist chromium
 STUDIES = fashion_mnist   # configs/NAME.toml -> precomputed/NAME
 
-.PHONY: app test install install-dev system-deps study docs lint
+.PHONY: app test test-fast install install-dev system-deps study docs lint
 
 app: install          ## install, then start the app on the shipped results
 	$(PYTHON) -m streamlit run app.py
 
 test: system-deps install-dev   ## install everything, then run every test
 	$(PYTHON) -m pytest
+
+test-fast:            ## the unit lane without real data (seconds; no install)
+	$(PYTHON) -m pytest tests/unit -m "not real_data" -q
 
 install:
 	$(PIP) install -q -e '.[app]'

@@ -1,4 +1,6 @@
-"""Shared fixtures: real Fashion-MNIST slices, a small trained LeNet5, a smoke study run."""
+"""Shared fixtures (real Fashion-MNIST slices, a small trained LeNet5, a smoke study run) and the
+lanes: every test is marked by its folder (unit, integration, app, e2e), and a test that uses a
+real-data fixture is marked real_data, so ``make test-fast`` runs ``tests/unit -m "not real_data"``."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import REPO, SMOKE
 
 from engine.config.schema import ModelConfig, TrainingConfig
 from engine.data.loaders import load_split
@@ -15,7 +18,18 @@ from engine.study.runner import run_study
 from engine.study.validate import load_study
 from engine.training.loop import train_model
 
-REPO = Path(__file__).resolve().parents[1]
+
+LANES = ("unit", "integration", "app", "e2e")  # the folders under tests/, one marker each
+REAL_DATA_FIXTURES = {"fmnist_train", "fmnist_test", "lenet", "smoke_study"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        lane = item.path.relative_to(REPO / "tests").parts[0]
+        if lane in LANES:
+            item.add_marker(lane)
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("real_data")
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +55,7 @@ def lenet(fmnist_train: Split, fmnist_test: Split) -> Classifier:
 def smoke_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The smoke study run once on real data into a temporary directory."""
     out = tmp_path_factory.mktemp("smoke")
-    run_study(load_study(REPO / "configs" / "smoke.toml"), out, progress=False)
+    run_study(load_study(SMOKE), out, progress=False)
     return out
 
 

@@ -16,6 +16,7 @@ from engine.results import read_table
 from engine.results.schema import TABLES
 
 REPO = Path(__file__).resolve().parents[1]
+SMOKE = REPO / "configs" / "smoke.toml"  # the small study most integration and app tests run
 TIMING_COLUMNS = {"seconds", "images_per_second", "train_seconds"}  # wall-clock figures differ between runs
 
 

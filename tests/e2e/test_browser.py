@@ -19,15 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
 from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, IDLE, resident_bytes
 from ui.pages import PAGES as APP_PAGES
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 90
 PAGE_TIMEOUT_MS = 90_000

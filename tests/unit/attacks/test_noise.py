@@ -13,7 +13,7 @@ from engine.config.schema import AttackConfig
 from engine.evaluation.budget import check_budget
 from engine.evaluation.predict import predict
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 
 EPS = {"Linf": 0.1, "L2": 1.5, "L1": 10.0}
 

@@ -11,7 +11,7 @@ from engine.bench.entries import BENCH, RADII, BenchEntry, expand
 from engine.cli import main
 from engine.models.checkpoints import save_checkpoint
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 
 COLUMNS = ("attack", "norm", "eps", "ours img/s", "torchattacks img/s", "speed-up", "passes", "limit img/s",
            "efficiency", "torchattacks efficiency", "ours success", "torchattacks success")

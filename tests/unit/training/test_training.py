@@ -13,7 +13,7 @@ from engine.evaluation.predict import predict
 from engine.training import loop as training
 from engine.training.loop import _schedule, train_model
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 CPU = torch.device("cpu")
 
 

@@ -33,7 +33,7 @@ def test_distance_on_a_linear_classifier_is_the_distance_to_its_hyperplane() -> 
     assert np.allclose(found.distance_l2[correct], exact[correct] * (1 + OPTIONS["overshoot"]), rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_boundary_points_are_misclassified_and_as_far_as_reported(lenet: nn.Module, fmnist_test: Split) -> None:
     split = fmnist_test.head(100)
     found = boundary_distances(lenet, split, steps=50, batch_size=50, device=torch.device("cpu"))

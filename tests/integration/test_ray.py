@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import assert_same_results
+from helpers import SMOKE, assert_same_results
 
 from engine.cli import main
 from engine.study.jobs import expand
@@ -15,9 +15,6 @@ from engine.study.runner import run_study
 from engine.study.validate import load_study
 
 ray = pytest.importorskip("ray")
-REPO = Path(__file__).resolve().parents[1]
-SMOKE = REPO / "configs" / "smoke.toml"
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from engine.config.schema import AttackConfig
 from engine.data.loaders import load_split
 from engine.evaluation.sweep import evaluate_attack
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 
 FAST = CWSettings(steps=30, search_steps=5, initial_const=1e-2, lr=0.1)  # few iterations need a larger step
 

@@ -37,7 +37,7 @@ def test_within_budget_falls_back_to_the_clean_input() -> None:
     assert torch.equal(kept[0], x_adv[0]) and torch.equal(kept[1], x[1])
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_engine_judges_accuracy_itself(lenet, fmnist_test) -> None:
     split = fmnist_test.head(300)
     clean = clean_accuracy(lenet, split, 100, torch.device("cpu"))
@@ -48,7 +48,7 @@ def test_engine_judges_accuracy_itself(lenet, fmnist_test) -> None:
     assert strong.accuracy < 0.2 * clean and strong.max_perturbation <= 0.2 + 1e-5
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_a_minimal_perturbation_sweep_runs_once_and_matches_separate_runs(lenet, fmnist_test, monkeypatch) -> None:
     from engine.evaluation import sweep as evaluation
 
@@ -63,7 +63,7 @@ def test_a_minimal_perturbation_sweep_runs_once_and_matches_separate_runs(lenet,
     assert separate == sorted(separate, reverse=True) and separate[-1] == 0.0
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_a_set_crafted_once_and_judged_later_matches_the_attack_judged_at_once(lenet, fmnist_test) -> None:
     """Transfer sets are crafted once (craft_run) and judged per model (judge_crafted), cut back per eps."""
     split, cpu = fmnist_test.head(64), torch.device("cpu")

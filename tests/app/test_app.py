@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import REPO
 from streamlit.testing.v1 import AppTest
 
 from engine.core.fs import read_json
 from engine.results import read_table, write_part
 from ui import pages
 
-REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PAGES = [page.script for page in pages.PAGES]  # relative to app.py, as switch_page wants
 ANALYSIS_PAGES = PAGES[2:8]

@@ -10,19 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import assert_same_results
+from helpers import REPO, SMOKE, assert_same_results
 
 from engine.cli import main
 from engine.results.lock import StudyLockedError, study_lock
 from engine.study.runner import run_study
 from engine.study.validate import load_study
 
-REPO = Path(__file__).resolve().parents[1]
-SMOKE = REPO / "configs" / "smoke.toml"
 # Log lines on which successive attempts are killed: after a training epoch (its resume state
 # saved), at the start of an attack job, of a clean analysis and of a sweep analysis.
 KILL_ON = (" epoch 1: ", "running attack job", "running clean job", "running analysis job")
-pytestmark = pytest.mark.integration
 
 
 def _runner(out: Path) -> subprocess.Popen:

@@ -12,7 +12,7 @@ from engine.data.split import Split
 from engine.evaluation.playground import amplified, attack_image
 from engine.evaluation.predict import predict
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 
 
 def _image(model: nn.Module, fmnist_test: Split) -> tuple[torch.Tensor, int]:

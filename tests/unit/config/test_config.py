@@ -2,13 +2,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
 from engine.attacks.registry import sweep_key
 from engine.config.schema import AttackConfig, ConfigError
 from engine.study.validate import load_study, study_from_dict
 from engine.training.loop import attack_step
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def smoke() -> dict:

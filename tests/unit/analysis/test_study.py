@@ -15,7 +15,7 @@ from engine.data.split import Split
 from engine.evaluation.sweep import evaluate_attack
 from engine.results.schema import conform
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 SETTINGS = AnalysisConfig(samples=200, batch_size=100, svcca_points=3000, pca_samples=200, boundary_steps=30)
 PGD = AttackSweep("pgd", "Linf", (0.0, 0.05, 0.1), steps=5, random_start=True)
 

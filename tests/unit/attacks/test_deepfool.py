@@ -16,7 +16,7 @@ from engine.evaluation.predict import predict
 from engine.evaluation.sweep import evaluate_attack
 from engine.models.registry import create_model
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 
 
 @pytest.fixture(scope="module")

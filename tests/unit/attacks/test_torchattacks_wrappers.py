@@ -13,7 +13,7 @@ from engine.config.schema import AttackConfig
 from engine.evaluation.budget import check_budget
 from engine.evaluation.predict import predict
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 
 SETTINGS = [
     AttackConfig("apgd", "Linf", 0.1, steps=10),

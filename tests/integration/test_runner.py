@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import REPO, SMOKE
 
 from engine.attacks.registry import sweep_key
 from engine.cli import main
@@ -20,10 +21,6 @@ from engine.results import read_table, write_part
 from engine.study.jobs import TrainJob, analysed_sweeps, expand
 from engine.study.runner import run_study
 from engine.study.validate import load_study
-
-REPO = Path(__file__).resolve().parents[1]
-SMOKE = REPO / "configs" / "smoke.toml"
-pytestmark = pytest.mark.integration
 
 
 def test_smoke_study_writes_every_table(smoke_study: Path) -> None:

@@ -2,7 +2,6 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import torch
 from torch import nn
 
@@ -11,7 +10,6 @@ from engine.data.split import Split
 from engine.evaluation.playground import attack_image
 from ui.models import SharedModel
 
-pytestmark = pytest.mark.integration
 CALLS = 24
 SETTINGS = [AttackConfig("pgd", "Linf", 0.1, steps=5, random_start=True),
             AttackConfig("apgd", "L2", 1.0, steps=5),  # torchattacks: switches the model's train/eval mode

@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 import string
 import tomllib
-from pathlib import Path
 
 import pytest
+from helpers import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -17,7 +17,6 @@ from engine.config.schema import ConfigError
 from engine.data.uploads import MAX_PIXELS, ImageError, decode_image, to_model_input
 from engine.study.validate import load_study, study_from_dict
 
-REPO = Path(__file__).resolve().parents[1]
 BUDGET = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                   derandomize=True)
 

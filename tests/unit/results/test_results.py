@@ -4,11 +4,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers import REPO
 
 from engine.results import TABLES, SchemaError, read_table, write_part
 from engine.results.io import part_job_hash, part_path
 
-REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.parent for p in (REPO / "precomputed").glob("*/manifest.json"))
 
 

@@ -86,7 +86,7 @@ def test_batches_cover_the_split_once_shuffled_or_not() -> None:
     assert x.dtype == torch.float32 and torch.equal(x.flatten() * 255, y.float())
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_debian_fashion_mnist_loads_without_a_copy(fmnist_train: Split, fmnist_test: Split) -> None:
     assert fmnist_train.images.shape == (60000, 1, 28, 28)
     assert fmnist_test.images.shape == (10000, 1, 28, 28)

@@ -120,7 +120,7 @@ def attack(model: torch.nn.Module, name: str, eps: float, steps: int = 1) -> cal
     return make_attack(model, cfg, torch.Generator().manual_seed(0))
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 @pytest.mark.parametrize("name, eps", [(n, e) for n in ("fgsm", "pgd") for e in (0.0, 2.0, 10.0)])
 def test_budget_box_and_accuracy(lenet, batch, name: str, eps: float) -> None:
     x, y = batch
@@ -132,7 +132,7 @@ def test_budget_box_and_accuracy(lenet, batch, name: str, eps: float) -> None:
         assert torch.equal(x_adv, x)
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_pgd_is_strong(lenet, batch) -> None:
     """At eps = 10 (Tramèr & Boneh's MNIST radius) PGD beats FGSM and more than halves accuracy."""
     x, y = batch

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
-from helpers import write_cifar_batches, write_idx_dataset, write_image_folder
+from helpers import REPO, write_cifar_batches, write_idx_dataset, write_image_folder
 
 from engine.attacks.registry import iterations, make_attack, sweep_key
 from engine.config.schema import AttackConfig, AttackSweep, ModelConfig, StudyConfig
@@ -23,7 +23,6 @@ from engine.study.jobs import expand
 from engine.study.runner import run_study
 from engine.study.validate import load_study
 
-REPO = Path(__file__).resolve().parents[1]
 GARAEV = REPO / "configs" / "garaev2024_cifar10.toml"
 PARK_SO = REPO / "configs" / "parkso2020_mnist.toml"
 COMBINATIONS = {"+".join(c) for k in (1, 2, 3) for c in combinations(("fgsm", "jsma", "cw"), k)}
