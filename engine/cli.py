@@ -15,7 +15,7 @@ from engine.reporting.sanity import report, study_checks
 from engine.reporting.summary import study_summary
 from engine.results import SchemaError
 from engine.results.io import NotAStudyError
-from engine.results.lock import StudyLockedError
+from engine.results.lock import StudyLockedError, StudyPathError
 from engine.study.jobs import expand, is_done
 from engine.study.ray_backend import BackendError
 from engine.study.runner import run_study
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataNotFoundError as error:
         print(f"data error: {error}", file=sys.stderr)
         return 3
-    except (NotAStudyError, SchemaError) as error:
+    except (NotAStudyError, SchemaError, StudyPathError) as error:
         print(f"results error: {error}", file=sys.stderr)
         return 4
     except StudyLockedError as error:

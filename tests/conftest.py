@@ -1,5 +1,5 @@
 """Shared fixtures (real Fashion-MNIST slices, a small trained LeNet5, a smoke study run) and the
-lanes: every test is marked by its folder (unit, integration, app, e2e), and a test that uses a
+lanes: every test is marked by its folder (unit, integration, hostile, app, e2e), and a test that uses a
 real-data fixture is marked real_data, so ``make test-fast`` runs ``tests/unit -m "not real_data"``."""
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from engine.study.runner import run_study
 from engine.study.validate import load_study
 from engine.training.loop import train_model
 
-
-LANES = ("unit", "integration", "app", "e2e")  # the folders under tests/, one marker each
+LANES = ("unit", "integration", "hostile", "app", "e2e")  # the folders under tests/, one marker each
 REAL_DATA_FIXTURES = {"fmnist_train", "fmnist_test", "lenet", "smoke_study"}
 
 

@@ -15,7 +15,7 @@ from engine.core.device import pick_device
 from engine.core.fs import write_json
 from engine.reporting.sanity import study_checks
 from engine.results.io import write_part
-from engine.results.lock import remove_temp_files, study_lock
+from engine.results.lock import check_study_path, remove_temp_files, study_lock
 from engine.results.manifest import build_manifest
 from engine.study.context import Context
 from engine.study.executor import execute
@@ -50,7 +50,7 @@ def run_study(study: StudyConfig, out: str | Path, data_root: str | None = None,
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
-    out = Path(out)
+    out = check_study_path(out)
     with study_lock(out):
         for leftover in remove_temp_files(out):
             log.info("removed %s, left by an interrupted write", leftover)
