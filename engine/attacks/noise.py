@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.attacks.options import merged_options, whole_number
+from engine.attacks.options import merged_options, reject_gradient_settings, whole_number
 from engine.config.schema import AttackConfig
 from engine.core.tensors import per_example
 
@@ -97,9 +97,7 @@ def noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, norm: str, eps: fl
 def build_noise(model: nn.Module, cfg: AttackConfig,
                 generator: torch.Generator | None = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """The registry's builder: ``attack(x, y) -> x_adv`` with ``options.draws`` draws (default 10)."""
-    if cfg.alpha or cfg.random_start or cfg.restarts != 1:
-        raise ValueError("noise takes no alpha, random_start or restarts (set options.draws); "
-                         f"got {cfg.alpha}, {cfg.random_start}, {cfg.restarts}")
+    reject_gradient_settings(cfg, "draws")
     draws = whole_number(merged_options(cfg, OPTIONS), "draws")
     _check_draws(draws)
     return partial(noise, model, norm=cfg.norm, eps=cfg.eps, draws=draws, generator=generator)

@@ -4,6 +4,7 @@ and a refusal of the projected-gradient settings they have no use for.
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from typing import Any
 
@@ -25,7 +26,7 @@ def merged_options(cfg: AttackConfig, defaults: dict[str, float]) -> dict[str, f
 def whole_number(options: dict[str, float], name: str) -> int:
     """Option ``name`` as an int; ``ValueError`` unless it is a whole number."""
     value = options[name]
-    if value != int(value):
+    if not math.isfinite(value) or value != int(value):
         raise ValueError(f"option {name} must be a whole number, got {value}")
     return int(value)
 

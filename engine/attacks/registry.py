@@ -27,7 +27,7 @@ from engine.attacks.noise import build_noise
 from engine.attacks.pgd import madry_alpha, pgd
 from engine.attacks.torchattacks_wrappers import NORMS as TORCHATTACKS_NORMS
 from engine.attacks.torchattacks_wrappers import build_apgd, build_autoattack
-from engine.config.schema import AttackConfig, AttackSweep, require
+from engine.config.schema import AttackConfig, AttackSweep, ConfigError, require
 
 Attack = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 FAMILIES = ("single_step", "iterative", "minimal", "noise")
@@ -131,8 +131,19 @@ def validate_attack(cfg: AttackConfig, path: str) -> None:
         require(len(cfg.eps) > 0, f"{path}.eps", "needs at least one value")
         for i, eps in enumerate(cfg.eps):
             check_eps(eps, cfg, f"{path}.eps[{i}]")
+        _check_settings(cfg.at(cfg.eps[0]), path)
     else:
         check_eps(cfg.eps, cfg, f"{path}.eps")
+        _check_settings(cfg, path)
+
+
+def _check_settings(cfg: AttackConfig, path: str) -> None:
+    """The attack's own checks of its settings and options (its builder's), run when the config loads:
+    a builder only binds its settings, so an identity model stands in for the one attacked later."""
+    try:
+        ATTACKS[cfg.name].build(nn.Identity(), replace(cfg, steps=iterations(cfg)), None)
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error}") from None
 
 
 def make_attack(model: nn.Module, cfg: AttackConfig, generator: torch.Generator | None = None) -> Attack:
