@@ -61,6 +61,8 @@ def _cached_findings(study_dir: str, signature: tuple[Signature, ...]) -> list[F
 
 
 def load_findings(study_dir: Path) -> list[Finding]:
-    """``engine.findings`` of the study, computed once per state of the tables they read."""
+    """The papers' findings on the study, computed once per state of the tables they read and of the
+    manifest (whose config names the models' roles)."""
     tables = ("robust_accuracy", "models", *ANALYSIS_TABLES)
-    return _cached_findings(str(study_dir), tuple(table_signature(study_dir, table) for table in tables))
+    signatures = (file_signature([Path(study_dir) / MANIFEST]), *(table_signature(study_dir, t) for t in tables))
+    return _cached_findings(str(study_dir), signatures)

@@ -12,10 +12,9 @@ from engine.bench.memory import MemoryRow
 from engine.bench.rows import BenchRow
 from engine.core.fs import atomic_write
 from engine.reporting.markdown import table
-from engine.reporting.papers import PARK_SO_SECONDS
+from engine.reporting.papers import PARK_SO_EXAMPLES, PARK_SO_SECONDS
 from engine.training.costs import EpochCost
 
-SIXTY_THOUSAND = 60_000
 ROW_HEADERS = ("attack", "norm", "eps", "ours img/s", "torchattacks img/s", "speed-up", "passes",
                "limit img/s", "efficiency", "torchattacks efficiency", "ours success", "torchattacks success")
 
@@ -35,8 +34,8 @@ def sixty_thousand(rows: list[BenchRow]) -> list[SixtyThousandRow]:
     result = []
     for (name, norm), paper in PARK_SO_SECONDS.items():
         if (row := found.get((name, norm))) is not None:
-            theirs = None if row.torchattacks is None else SIXTY_THOUSAND / row.torchattacks.images_per_second
-            result.append(SixtyThousandRow(name, norm, SIXTY_THOUSAND / row.ours.images_per_second, theirs,
+            theirs = None if row.torchattacks is None else PARK_SO_EXAMPLES / row.torchattacks.images_per_second
+            result.append(SixtyThousandRow(name, norm, PARK_SO_EXAMPLES / row.ours.images_per_second, theirs,
                                            float(paper)))
     return result
 
