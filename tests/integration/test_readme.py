@@ -144,7 +144,6 @@ def test_readme_python_imports_exist() -> None:
             assert hasattr(module, alias.name), f"README imports {alias.name} from {node.module}, which lacks it"
 
 
-@pytest.mark.integration
 def test_readme_python_quick_start_runs(smoke_study: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     """The snippet on a copy of the smoke study: every job is found done, the table is read and printed."""
     (code,) = _blocks(_read(README), "python")
