@@ -113,14 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser(
         "summary", help="print a Markdown summary of a study directory (models, accuracy per attack sweep)",
         description="Print the models table and, for each attack sweep, a models x eps accuracy table, "
-                    "written from the study's parquet files (the README's shipped-study section).")
+                    "written from the study's parquet files (precomputed/<study>/SUMMARY.md).")
     summary.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
     summary.set_defaults(handler=_cmd_summary)
 
     findings = commands.add_parser(
         "findings", help="print the shipped study's findings compared with Garaev et al. 2024 and Park & So 2020",
         description="Test each claim of the two papers that the shipped study reproduces on a study directory's "
-                    "files and print the verdicts and numbers as Markdown (the README's findings section).")
+                    "files and print the verdicts and numbers as Markdown (docs/findings.md).")
     findings.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
     findings.set_defaults(handler=_cmd_findings)
 

@@ -1,7 +1,7 @@
 """Findings compared with the papers: each claim of Garaev et al. 2024 and Park & So 2020 that the
-shipped study reproduces, tested on a study directory's files. The README's findings section is
-``findings_markdown`` of ``precomputed/fashion_mnist`` and a test keeps the two equal, so every
-number and verdict there is computed from the shipped parquet files.
+shipped study reproduces, tested on a study directory's files. ``docs/findings.md`` (and the README's
+verdict table) is ``findings_markdown`` of ``precomputed/fashion_mnist``, written by ``make docs`` and
+kept equal by a test, so every number and verdict there is computed from the shipped parquet files.
 
 Which model plays which part in a claim (the undefended model, the PGD-trained ones, the attacker's
 surrogates, ...) is the study config's ``[findings.roles]`` table, read from the study's manifest.
@@ -100,13 +100,13 @@ class Study:
     def pregenerated(self, attacks: Sequence[str], augment: bool) -> str:
         """The one model trained on Park & So's pre-generated examples of exactly ``attacks``, with or
         without their augmentation; ``MissingResult`` when the study has none or several."""
-        models = self.models[self.models.training_mode == "pregenerated"]
-        trained = models.train_attacks.map(lambda names: set(names.split("+")) == set(attacks))
-        found = models.index[trained & (models.augment == augment)]
+        found = [str(model) for model, row in self.models.iterrows()
+                 if row.training_mode == "pregenerated" and bool(row.augment) == augment
+                 and set(str(row.train_attacks).split("+")) == set(attacks)]
         if len(found) != 1:
             raise MissingResult(f"one model pre-generated-trained on {'+'.join(attacks)} "
                                 f"{'with' if augment else 'without'} augmentation, found {len(found)}")
-        return str(found[0])
+        return found[0]
 
     def accuracy_of(self, model: str, attack: str, norm: str, eps: float, source: str | None = None) -> float:
         """Accuracy of ``model`` under one attack at one eps (white-box, or crafted on ``source``);
@@ -466,7 +466,7 @@ PREGENERATED_RESNETS = Claim(
     why="the shipped ResNets' budget goes to PGD and robust-dataset training; configs/parkso2020_mnist.toml "
         "trains both architectures on pre-generated examples")
 
-FINDINGS: tuple[Claim, ...] = (  # in the order of the README
+FINDINGS: tuple[Claim, ...] = (  # in the order of the documents
     robust_dataset, unseen_norms, architectures, norm_ratios, loss_separation, svcca_depth, latent_clusters,
     boundary_distance, CINIC10, single_attack_training, combinations, augmentation_mismatch, white_box,
     epoch_window, generation_time, PREGENERATED_RESNETS)
@@ -495,5 +495,5 @@ def render(found: list[Finding]) -> str:
 
 
 def findings_markdown(study_dir: str | Path) -> str:
-    """The README's findings section for the study in ``study_dir``."""
+    """The findings document (``docs/findings.md``) for the study in ``study_dir``."""
     return render(findings(Study.read(study_dir)))

@@ -1,6 +1,6 @@
 """A Markdown summary of a study directory, written from its files: the models, per attack sweep
 accuracy against eps, and the analyses' headline figures (distance to the boundary, norm ratios,
-sanity checks). The README's shipped-study sections are this text, and a test keeps them equal.
+sanity checks). ``precomputed/<study>/SUMMARY.md`` is this text (``make docs``), and a test keeps them equal.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pandas as pd
 
 from engine.analysis.boundary import boundary_summary
 from engine.core.fs import read_json
+from engine.reporting.markdown import table
 from engine.reporting.sanity import report
 from engine.results import read_table
 from engine.results.io import require_study
@@ -21,10 +22,7 @@ MODEL_COLUMNS = {"model_id": "model", "training_mode": "training", "train_norm":
 
 
 def _markdown(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])
+    return table(frame.columns, frame.itertuples(index=False))
 
 
 def _models_table(models: pd.DataFrame) -> str:
