@@ -126,7 +126,7 @@ TABLES: dict[str, pa.Schema] = {
         ("success", pa.bool_()),
     ]),
     "sanity_checks": pa.schema([
-        ("check", pa.string()),  # engine.analysis.sanity check name
+        ("check", pa.string()),  # engine.reporting.sanity check name
         ("model_id", pa.string()),
         ("passed", pa.bool_()),
         ("detail", pa.string()),  # what was compared, with the numbers

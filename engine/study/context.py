@@ -30,13 +30,11 @@ class Context:
         return self._splits[dataset, name]
 
     def checkpoint(self, model_id: str) -> Path:
-        return checkpoint_path(self.out, model_id)
+        """Where model ``model_id``'s weights are saved (safetensors, with a JSON sidecar)."""
+        return self.out / "checkpoints" / f"{model_id}.safetensors"
 
     def frozen(self, model_id: str) -> Classifier:
         """A trained model of the study in eval mode with frozen weights (attacks need input gradients only)."""
         model, _ = load_checkpoint(self.checkpoint(model_id), self.device)
         return model.requires_grad_(False)
 
-
-def checkpoint_path(out: Path, model_id: str) -> Path:
-    return out / "checkpoints" / f"{model_id}.safetensors"

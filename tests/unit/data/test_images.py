@@ -1,4 +1,4 @@
-"""Decoding hostile uploads (engine.images.decode_image) and fitting images to model inputs."""
+"""Decoding hostile uploads (engine.data.uploads.decode_image) and fitting images to model inputs."""
 
 from __future__ import annotations
 
