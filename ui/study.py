@@ -210,6 +210,7 @@ def libraries(manifest: dict[str, Any]) -> pd.DataFrame:
 
 
 def paper_findings(study: Study) -> list[Finding]:
-    """The papers' claims tested on ``study`` (``engine.reporting.findings``); empty when it has none of their models."""
+    """The papers' claims tested on ``study`` (``engine.reporting.findings``); empty when it has none
+    of their models."""
     found = load_findings(study.path)
     return found if any(finding.agrees is not None for finding in found) else []
