@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from engine.bench import BenchOptions, markdown, run_bench, write_report
 from engine.config.schema import ConfigError
 from engine.core.device import DeviceError
-from engine.data.loaders import ROOT_ENV, DataNotFoundError
+from engine.core.fs import DiskFullError
+from engine.data.loaders import ROOT_ENV, CorruptDataError, DataNotFoundError
 from engine.reporting.findings import findings_markdown
 from engine.reporting.sanity import report, study_checks
 from engine.reporting.summary import study_summary
 from engine.results import SchemaError
 from engine.results.io import NotAStudyError
 from engine.results.lock import StudyLockedError, StudyPathError
-from engine.study.jobs import expand, is_done
+from engine.study.integrity import DamagedManifestError, audit, audit_report, is_done
+from engine.study.jobs import expand
 from engine.study.ray_backend import BackendError
 from engine.study.runner import run_study
 from engine.study.validate import load_study
+from engine.training.loop import TrainingDivergedError
 
 log = logging.getLogger("engine")
 
@@ -58,11 +62,13 @@ def _cmd_findings(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    damage = audit(Path(args.study))
+    print(audit_report(damage, Path(args.study)), end="")
     checks = study_checks(args.study, args.tolerance)
     print(report(checks), end="")
     failed = int((~checks.passed).sum())
     print(f"{len(checks) - failed} of {len(checks)} comparisons passed" + (f", {failed} failed" if failed else ""))
-    return 1 if failed and args.strict else 0
+    return 1 if damage or (failed and args.strict) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,12 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     findings.set_defaults(handler=_cmd_findings)
 
     check = commands.add_parser(
-        "check", help="sanity-check a study's results (Carlini et al. 2019): print a report",
-        description="Check that accuracy falls with eps, iterative attacks beat FGSM, white-box beats transfer and "
-                    "random noise, minimal-perturbation attacks succeed, large Linf eps reach chance and norm ratios "
-                    "stay within their bounds. Every failure names the model, the attack and the numbers.")
+        "check", help="find damaged or missing files of a study, then sanity-check its results (Carlini et al. "
+                      "2019)",
+        description="First list every file of a finished job that is missing, unreadable or written for another "
+                    "configuration (exit status 1 when there is one; a rerun of the config redoes those jobs). "
+                    "Then check that accuracy falls with eps, iterative attacks beat FGSM, white-box beats transfer "
+                    "and random noise, minimal-perturbation attacks succeed, large Linf eps reach chance and norm "
+                    "ratios stay within their bounds. Every failure names the model, the attack and the numbers.")
     check.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
-    check.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
+    check.add_argument("--strict", action="store_true", help="exit with status 1 when any sanity check fails too")
     check.add_argument("--tolerance", type=float, default=0.01,
                        help="accuracy margin allowed for sampling noise (default 0.01)")
     check.set_defaults(handler=_cmd_check)
@@ -146,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DeviceError) as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
-    except DataNotFoundError as error:
+    except (DataNotFoundError, CorruptDataError) as error:
         print(f"data error: {error}", file=sys.stderr)
         return 3
-    except (NotAStudyError, SchemaError, StudyPathError) as error:
+    except (NotAStudyError, SchemaError, StudyPathError, DamagedManifestError) as error:
         print(f"results error: {error}", file=sys.stderr)
         return 4
     except StudyLockedError as error:
@@ -158,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     except BackendError as error:
         print(f"backend error: {error}", file=sys.stderr)
         return 6
+    except DiskFullError as error:
+        print(f"disk full: {error.strerror}", file=sys.stderr)
+        return 7
+    except TrainingDivergedError as error:
+        print(f"training error: {error}", file=sys.stderr)
+        return 8
     except KeyboardInterrupt:
         print("interrupted: finished jobs are kept; rerun the same command to resume", file=sys.stderr)
         return 130

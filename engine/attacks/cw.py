@@ -30,6 +30,7 @@ TANH_SHRINK = 1 - 1e-6  # keeps atanh finite at pixels 0 and 1
 NO_UPPER = 1e10  # upper bound of c before the first success
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
+MAX_SEARCH_STEPS = 100  # binary-search steps over c: past ~40 the bisection is below float32 resolution
 ABORT_TOLERANCE = 1e-4  # relative loss decrease per check below which an example stops
 
 
@@ -44,10 +45,12 @@ class CWSettings:
 
     def validate(self) -> None:
         """Raise ``ValueError`` on a setting outside its range."""
-        if self.steps < 1 or self.search_steps < 1:
-            raise ValueError(f"cw needs steps >= 1 and search_steps >= 1, got {self.steps}, {self.search_steps}")
-        if not (self.confidence >= 0 and self.initial_const > 0 and self.lr > 0):
-            raise ValueError("cw needs confidence >= 0, initial_const > 0 and lr > 0, "
+        if self.steps < 1 or not 1 <= self.search_steps <= MAX_SEARCH_STEPS:
+            raise ValueError(f"cw needs steps >= 1 and search_steps in [1, {MAX_SEARCH_STEPS}], "
+                             f"got {self.steps}, {self.search_steps}")
+        finite = all(math.isfinite(value) for value in (self.confidence, self.initial_const, self.lr))
+        if not (finite and self.confidence >= 0 and self.initial_const > 0 and self.lr > 0):
+            raise ValueError("cw needs finite confidence >= 0, initial_const > 0 and lr > 0, "
                              f"got {self.confidence}, {self.initial_const}, {self.lr}")
 
     @property

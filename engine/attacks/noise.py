@@ -24,9 +24,12 @@ OPTIONS = {"draws": 10.0}
 NORMS = ("Linf", "L2", "L1")
 
 
+MAX_DRAWS = 10_000
+
+
 def _check_draws(draws: int) -> None:
-    if draws < 1:
-        raise ValueError(f"noise needs draws >= 1, got {draws}")
+    if not 1 <= draws <= MAX_DRAWS:
+        raise ValueError(f"noise needs draws in [1, {MAX_DRAWS}], got {draws}")
 
 
 def _signs(shape: torch.Size, generator: torch.Generator | None) -> torch.Tensor:

@@ -27,10 +27,12 @@ from engine.attacks.noise import build_noise
 from engine.attacks.pgd import madry_alpha, pgd
 from engine.attacks.torchattacks_wrappers import NORMS as TORCHATTACKS_NORMS
 from engine.attacks.torchattacks_wrappers import build_apgd, build_autoattack
-from engine.config.schema import AttackConfig, AttackSweep, ConfigError, require
+from engine.config.schema import MAX_STEPS, AttackConfig, AttackSweep, ConfigError, require
 
 Attack = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 FAMILIES = ("single_step", "iterative", "minimal", "noise")
+MAX_RESTARTS = 1_000
+MAX_EPS_VALUES = 1_000  # radii of one sweep
 
 
 @dataclass(frozen=True)
@@ -120,15 +122,19 @@ def validate_attack(cfg: AttackConfig, path: str) -> None:
     require(cfg.name in ATTACKS, f"{path}.name", f"one of {sorted(ATTACKS)}, got {cfg.name!r}")
     spec = ATTACKS[cfg.name]
     require(cfg.norm in spec.norms, f"{path}.norm", f"{cfg.name} takes {spec.norms}, got {cfg.norm!r}")
-    require(cfg.steps >= 0, f"{path}.steps", "must be >= 0 (0 = the attack's default)")
+    require(0 <= cfg.steps <= MAX_STEPS, f"{path}.steps",
+            f"must be in [0, {MAX_STEPS}] (0 = the attack's default), got {cfg.steps}")
     require(iterations(cfg) == 1 or not spec.one_step, f"{path}.steps",
             f"{cfg.name} takes exactly one step, got {cfg.steps}")
-    require(cfg.alpha >= 0, f"{path}.alpha", "must be >= 0")
-    require(cfg.restarts >= 1, f"{path}.restarts", "must be >= 1")
+    require(math.isfinite(cfg.alpha) and cfg.alpha >= 0, f"{path}.alpha",
+            f"must be a finite number >= 0, got {cfg.alpha}")
+    require(1 <= cfg.restarts <= MAX_RESTARTS, f"{path}.restarts",
+            f"must be in [1, {MAX_RESTARTS}], got {cfg.restarts}")
     unknown = sorted(set(cfg.options) - set(spec.options))
     require(not unknown, f"{path}.options", f"{cfg.name} has no options {unknown}; known: {sorted(spec.options)}")
     if isinstance(cfg, AttackSweep):
-        require(len(cfg.eps) > 0, f"{path}.eps", "needs at least one value")
+        require(0 < len(cfg.eps) <= MAX_EPS_VALUES, f"{path}.eps",
+                f"needs 1 to {MAX_EPS_VALUES} values, got {len(cfg.eps)}")
         for i, eps in enumerate(cfg.eps):
             check_eps(eps, cfg, f"{path}.eps[{i}]")
         _check_settings(cfg.at(cfg.eps[0]), path)

@@ -8,7 +8,9 @@ bad config stops the run before a single model is trained.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,11 @@ TRAINING_MODES = ("standard", "pgd", "fast", "robust_dataset", "pregenerated")
 ROBUST_INITS = ("image", "noise")
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine", "step")
+# Bounds on sizes, so that a typo (epochs = 1e12) is refused when the config loads, not after days.
+MAX_EPOCHS = 10_000
+MAX_STEPS = 100_000  # attack iterations, and PGD or robust-dataset steps of training
+MAX_BATCH = 65_536
+MAX_SEED = 2**63 - 1
 
 
 class ConfigError(ValueError):
@@ -64,12 +71,18 @@ class TrainingConfig:
 
     def validate(self, path: str) -> None:
         require(self.mode in TRAINING_MODES, f"{path}.mode", f"one of {TRAINING_MODES}, got {self.mode!r}")
-        require(self.epochs >= 1, f"{path}.epochs", "must be >= 1")
+        require(1 <= self.epochs <= MAX_EPOCHS, f"{path}.epochs", f"must be in [1, {MAX_EPOCHS}], got {self.epochs}")
         require(self.samples >= 0, f"{path}.samples", "must be >= 0")
-        require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
+        require(1 <= self.batch_size <= MAX_BATCH, f"{path}.batch_size",
+                f"must be in [1, {MAX_BATCH}], got {self.batch_size}")
         require(self.optimizer in OPTIMIZERS, f"{path}.optimizer", f"one of {OPTIMIZERS}")
         require(self.schedule in SCHEDULES, f"{path}.schedule", f"one of {SCHEDULES}")
-        require(self.lr > 0, f"{path}.lr", "must be > 0")
+        require(math.isfinite(self.lr) and self.lr > 0, f"{path}.lr", f"must be a finite number > 0, got {self.lr}")
+        require(math.isfinite(self.momentum) and 0 <= self.momentum < 1, f"{path}.momentum",
+                f"must be a finite number in [0, 1), got {self.momentum}")
+        require(math.isfinite(self.weight_decay) and self.weight_decay >= 0, f"{path}.weight_decay",
+                f"must be a finite number >= 0, got {self.weight_decay}")
+        require(0 <= self.seed <= MAX_SEED, f"{path}.seed", f"must be in [0, 2**63 - 1], got {self.seed}")
         if self.adversarial:
             self._validate_threat(path)
         require(self.mode not in ("robust_dataset", "pregenerated") or bool(self.source), f"{path}.source",
@@ -77,8 +90,10 @@ class TrainingConfig:
         require((self.mode == "pregenerated") == bool(self.train_attacks), f"{path}.train_attacks",
                  "pregenerated training needs train_attacks, other modes take none")
         if self.mode == "robust_dataset":
-            require(self.robust_steps >= 1, f"{path}.robust_steps", "must be >= 1")
-            require(self.robust_alpha > 0, f"{path}.robust_alpha", "must be > 0")
+            require(1 <= self.robust_steps <= MAX_STEPS, f"{path}.robust_steps",
+                    f"must be in [1, {MAX_STEPS}], got {self.robust_steps}")
+            require(math.isfinite(self.robust_alpha) and self.robust_alpha > 0, f"{path}.robust_alpha",
+                    f"must be a finite number > 0, got {self.robust_alpha}")
             require(self.robust_init in ROBUST_INITS, f"{path}.robust_init", f"one of {ROBUST_INITS}")
             require(self.robust_samples >= 0, f"{path}.robust_samples", "must be >= 0")
 
@@ -89,8 +104,10 @@ class TrainingConfig:
         require(math.isfinite(self.eps) and self.eps > 0, f"{path}.eps", f"{mode} training needs a finite eps > 0")
         require(self.norm != "Linf" or self.eps <= 1, f"{path}.eps",
                 f"Linf eps is in pixel units of [0, 1], got {self.eps} > 1")
-        require(mode != "pgd" or self.steps >= 1, f"{path}.steps", "pgd training needs steps >= 1")
-        require(self.alpha >= 0, f"{path}.alpha", "must be >= 0")
+        require(mode != "pgd" or 1 <= self.steps <= MAX_STEPS, f"{path}.steps",
+                f"pgd training needs steps in [1, {MAX_STEPS}], got {self.steps}")
+        require(math.isfinite(self.alpha) and self.alpha >= 0, f"{path}.alpha",
+                f"must be a finite number >= 0, got {self.alpha}")
         require(mode != "fast" or self.guard_samples >= 1, f"{path}.guard_samples", "fast training needs >= 1")
 
     @property
@@ -140,7 +157,11 @@ class AttackSweep(AttackConfig):
 
     def attacks(self, model_id: str) -> bool:
         """Whether this sweep runs on model ``model_id``."""
-        return model_id != self.source and (not self.models or model_id in self.models)
+        return model_id != self.source and (not self.models or model_id in self._attacked)
+
+    @functools.cached_property
+    def _attacked(self) -> frozenset[str]:
+        return frozenset(self.models)
 
     def at(self, eps: float) -> AttackConfig:
         """The single attack of this sweep at radius ``eps``."""
@@ -224,7 +245,8 @@ class FindingsConfig:
     roles: dict[str, str] = field(default_factory=dict)  # role -> model id, e.g. undefended = "standard"
 
     def validate(self, path: str, ids: list[str]) -> None:
-        unknown = sorted({model for model in self.roles.values() if model not in ids})
+        known = set(ids)
+        unknown = sorted({model for model in self.roles.values() if model not in known})
         require(not unknown, f"{path}.roles", f"{unknown} are not models of this study")
 
 
@@ -250,14 +272,15 @@ class StudyConfig:
         for i, model in enumerate(self.models):
             model.validate(f"models[{i}]")
         ids = [m.id for m in self.models]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = sorted(model_id for model_id, count in Counter(ids).items() if count > 1)
         require(not duplicates, "models", f"duplicate ids {duplicates}")
+        known = set(ids)
         for i, sweep in enumerate(self.attacks):
             sweep.validate(f"attacks[{i}]")
         for i, sweep in enumerate(self.attacks):
-            require(not sweep.source or sweep.source in ids, f"attacks[{i}].source",
+            require(not sweep.source or sweep.source in known, f"attacks[{i}].source",
                      f"names no model of this study: {sweep.source!r}")
-            unknown = sorted(set(sweep.models) - set(ids))
+            unknown = sorted(set(sweep.models) - known)
             require(not unknown, f"attacks[{i}].models", f"{unknown} are not models of this study")
         self.epoch_evaluation.validate("epoch_evaluation", ids)
         self.pregenerated.validate("pregenerated")
@@ -268,8 +291,10 @@ class StudyConfig:
                      f"{unknown} are not [pregenerated] attacks {sorted(names)}")
         for i, model in enumerate(self.models):
             source = model.training.source
-            require(not source or source in ids, f"models[{i}].training.source",
+            require(not source or source in known, f"models[{i}].training.source",
                      f"names no model of this study: {source!r}")
+            require(source != model.id, f"models[{i}].training.source",
+                    f"a model cannot be its own source: {source!r}")
         self.training_order()
         self.analysis.validate("analysis")
         self.findings.validate("findings", ids)
@@ -285,20 +310,26 @@ class StudyConfig:
         return (transfer | {model.training.source}) - {"", model.id}
 
     def training_order(self) -> list[ModelConfig]:
-        """The models, each after the models it depends on; ``ConfigError`` on a cycle."""
+        """The models, each after the models it depends on; ``ConfigError`` on a cycle. Each round
+        takes every model whose sources are trained: linear in the models for each level of sources."""
         ordered: list[ModelConfig] = []
+        done: set[str] = set()
         pending = list(self.models)
         while pending:
-            done = {m.id for m in ordered}
             ready = [m for m in pending if self.dependencies(m) <= done]
             require(bool(ready), "models", f"circular sources among {[m.id for m in pending]}")
             ordered += ready
-            pending = [m for m in pending if m not in ready]
+            done |= {m.id for m in ready}
+            pending = [m for m in pending if m.id not in done]
         return ordered
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, ModelConfig]:
+        return {m.id: m for m in self.models}
+
     def model(self, model_id: str) -> ModelConfig:
-        """The model with id ``model_id``."""
-        return next(m for m in self.models if m.id == model_id)
+        """The model with id ``model_id`` (``KeyError`` if none)."""
+        return self._by_id[model_id]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -4,6 +4,7 @@ by its dotted path."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 import types
 import typing
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.config.schema import ConfigError, StudyConfig, require
+
+MAX_CONFIG_CHARS = 64 * 2**20  # 64 MiB of TOML: far above any study (100,000 models take about 4 MB)
 
 
 def _convert(kind: Any, value: Any, path: str) -> Any:
@@ -38,9 +41,14 @@ def _convert(kind: Any, value: Any, path: str) -> Any:
     return value
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """The resolved type hints and the fields of config class ``cls`` (resolving is slow: once per class)."""
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
+
+
 def _build(cls: type, data: dict[str, Any], path: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints, fields = _fields(cls)
     prefix = f"{path}." if path else ""
     unknown = sorted(set(data) - set(fields))
     require(not unknown, f"{prefix}{unknown[0]}" if unknown else path, f"unknown key (known: {sorted(fields)})")
@@ -65,9 +73,21 @@ def parse_study(data: dict[str, Any]) -> StudyConfig:
 def read_toml(path: str | Path) -> dict[str, Any]:
     """The parsed TOML file at ``path``; ``ConfigError`` when it is missing or not valid TOML."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory; pass a study config file, e.g. configs/smoke.toml")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read the config file {path}: {error.strerror or error}") from None
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ConfigError(f"{path} is {len(text):,} characters; a study config holds at most {MAX_CONFIG_CHARS:,}")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML for a study: its tables or arrays are nested too deeply") from None

@@ -28,8 +28,14 @@ IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+
+
 class DataNotFoundError(FileNotFoundError):
     """The dataset's files are absent and could not be downloaded."""
+
+
+class CorruptDataError(ValueError):
+    """A dataset file is present but damaged: truncated, not in its format, or failing its checksum."""
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:
@@ -106,7 +112,12 @@ def _load_idx_split(dataset: str, split: str, root: Path) -> Split:
         paths = _find_idx(dataset, split, root)
         if paths is None:
             raise DataNotFoundError(f"{dataset} download left no {split} idx files under {root}")
-    images, labels = (read_idx(p) for p in paths)
+    try:
+        images, labels = (read_idx(p) for p in paths)
+    except (OSError, EOFError, ValueError) as error:
+        raise CorruptDataError(f"{dataset} {split} files {', '.join(str(p) for p in paths)} cannot be read "
+                               f"({error}); replace them with the original files (or delete them so they are "
+                               "downloaded again)") from None
     images_t = torch.from_numpy(images.copy()).unsqueeze(1)
     return Split(images_t, torch.from_numpy(labels.astype(np.int64)), dataset_spec(dataset).classes)
 
@@ -116,7 +127,12 @@ def _load_cifar_split(split: str, root: Path) -> Split:
 
     if not (root / "cifar-10-batches-py").exists():
         _download("cifar10", root)
-    data = tvd.CIFAR10(str(root), train=split == "train", download=False)
+    try:  # torchvision checks every batch file's MD5 before it unpickles one
+        data = tvd.CIFAR10(str(root), train=split == "train", download=False)
+    except RuntimeError as error:
+        raise CorruptDataError(f"the CIFAR-10 files in {root / 'cifar-10-batches-py'} fail their checksums "
+                               f"({error}): delete that folder to download them again, or unpack the original "
+                               "cifar-10-python.tar.gz there") from None
     images = torch.from_numpy(data.data).permute(0, 3, 1, 2).contiguous()
     return Split(images, torch.tensor(data.targets, dtype=torch.int64), dataset_spec("cifar10").classes)
 

@@ -50,8 +50,12 @@ def study_lock(study: Path) -> Iterator[None]:
     """Hold the study directory's lock (creating the directory) or raise ``StudyLockedError``;
     ``StudyPathError`` for a path the runner must not write (``check_study_path``)."""
     check_study_path(study)
-    study.mkdir(parents=True, exist_ok=True)
-    fd = os.open(study / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        study.mkdir(parents=True, exist_ok=True)
+        fd = os.open(study / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        raise StudyPathError(f"cannot write the study directory {study}: {error.strerror or error}; "
+                             "pass --out a directory you can write (it is created if missing)") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -5,13 +5,14 @@ Park & So's pre-generated adversarial training sets.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from engine.config.schema import AttackConfig, ModelConfig
@@ -23,6 +24,8 @@ from engine.study.context import Context
 from engine.study.jobs import TrainJob
 from engine.training.robust_dataset import robust_split
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 ROBUST_PREVIEW = 100  # robust-set images kept in the study directory for the app
 
 
@@ -32,27 +35,50 @@ def _cache_path(ctx: Context, name: str, source: str, inputs: dict[str, Any]) ->
     return ctx.out / "cache" / f"{name}-{key}.safetensors"
 
 
+def _cached(path: Path, read: Callable[[Path], T], build: Callable[[], T], save: Callable[[Path, T], None]) -> T:
+    """The artefact cached at ``path`` (whose name carries a content hash of its inputs); built and
+    saved first when absent, and built again, with a warning, when the file cannot be read."""
+    if path.exists():
+        try:
+            return read(path)
+        except (SafetensorError, OSError, ValueError, KeyError) as error:
+            log.warning("rebuilding %s, which cannot be read (%s)", path, error)
+    value = build()
+    save(path, value)
+    return value
+
+
+def _read_transfer(path: Path) -> tuple[torch.Tensor, float]:
+    with safe_open(str(path), "pt") as stored:
+        return stored.get_tensor("x_adv"), float(stored.metadata()["seconds"])
+
+
+def _save_transfer(path: Path, crafted: tuple[torch.Tensor, float]) -> None:
+    x_adv, seconds = crafted
+    atomic_write(path, lambda temp: save_file({"x_adv": x_adv.contiguous()}, temp, {"seconds": repr(seconds)}))
+
+
 def transfer_set(ctx: Context, source: str, run: AttackConfig, test: Split, seed: int,
                  dataset: str = "") -> tuple[torch.Tensor, float]:
     """One run (``attack_runs``) crafted from ``test`` on model ``source``: (x_adv [N, C, H, W] on the CPU,
     not yet cut back; seconds), crafted once and cached for every model judged on it."""
     inputs = {"attack": non_default(run), "images": len(test), "dataset": dataset, "seed": seed}
     path = _cache_path(ctx, f"transfer-{source}-{run.name}", source, inputs)
-    if path.exists():
-        with safe_open(str(path), "pt") as stored:
-            return stored.get_tensor("x_adv"), float(stored.metadata()["seconds"])
-    x_adv, seconds = craft_run(ctx.frozen(source), test, run, ctx.study.evaluation.batch_size, ctx.device, seed)
-    atomic_write(path, lambda temp: save_file({"x_adv": x_adv.contiguous()}, temp, {"seconds": repr(seconds)}))
-    return x_adv, seconds
+
+    def craft() -> tuple[torch.Tensor, float]:
+        return craft_run(ctx.frozen(source), test, run, ctx.study.evaluation.batch_size, ctx.device, seed)
+
+    return _cached(path, _read_transfer, craft, _save_transfer)
 
 
 def _cached_split(path: Path, classes: tuple[str, ...], build: Callable[[], Split]) -> Split:
-    """The split saved at ``path``, built and saved first if absent (paths carry a content hash)."""
-    if path.exists():
-        return read_split(path, classes)
-    split = build()
-    save_split(path, split)
-    return split
+    """The split saved at ``path`` (``_cached``)."""
+    return _cached(path, partial(read_split, classes=classes), build, save_split)
+
+
+def robust_preview_path(out: Path, model_id: str) -> Path:
+    """Where the first ``ROBUST_PREVIEW`` images of a robust_dataset model's training set are kept."""
+    return out / "robust_sets" / f"{model_id}.safetensors"
 
 
 def training_split(spec: ModelConfig, ctx: Context) -> Split:
@@ -69,7 +95,7 @@ def training_split(spec: ModelConfig, ctx: Context) -> Split:
                             cfg.robust_alpha, cfg.robust_init, cfg.seed, ctx.study.evaluation.batch_size, ctx.device)
 
     robust = _cached_split(_cache_path(ctx, f"robust-{cfg.source}", cfg.source, inputs), train.classes, build)
-    save_split(ctx.out / "robust_sets" / f"{spec.id}.safetensors", robust.head(ROBUST_PREVIEW))
+    save_split(robust_preview_path(ctx.out, spec.id), robust.head(ROBUST_PREVIEW))
     return robust
 
 

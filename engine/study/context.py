@@ -13,6 +13,11 @@ from engine.models.checkpoints import load_checkpoint
 from engine.models.classifier import Classifier
 
 
+def checkpoint_path(out: Path, model_id: str) -> Path:
+    """Where model ``model_id`` of study directory ``out`` has its weights (safetensors, with a JSON sidecar)."""
+    return out / "checkpoints" / f"{model_id}.safetensors"
+
+
 class Context:
     """Data and device shared by the jobs of one run into study directory ``out``."""
 
@@ -30,8 +35,8 @@ class Context:
         return self._splits[dataset, name]
 
     def checkpoint(self, model_id: str) -> Path:
-        """Where model ``model_id``'s weights are saved (safetensors, with a JSON sidecar)."""
-        return self.out / "checkpoints" / f"{model_id}.safetensors"
+        """Where model ``model_id``'s weights are saved (``checkpoint_path``)."""
+        return checkpoint_path(self.out, model_id)
 
     def frozen(self, model_id: str) -> Classifier:
         """A trained model of the study in eval mode with frozen weights (attacks need input gradients only)."""

@@ -2,20 +2,18 @@
 
 Four kinds, each with its id (also the name of its part file in every table it writes), its
 tables and its hash: ``TrainJob``, ``AttackJob``, ``CleanAnalysisJob`` and ``SweepAnalysisJob``.
-A job is finished when its last output file exists and carries the hash of everything the job's
-results depend on: its own settings, the data, and the hashes of the jobs it builds on.
+Each job's hash covers everything its results depend on: its own settings, the data, and the hashes
+of the jobs it builds on; ``engine.study.integrity`` decides from it whether a job is finished.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.attacks.registry import sweep_key
 from engine.config.schema import AttackSweep, ModelConfig, StudyConfig
 from engine.core.hashing import content_hash, non_default
-from engine.results.io import part_job_hash, part_path
 
 
 @dataclass(frozen=True)
@@ -122,11 +120,6 @@ def _analysis_hash(model: ModelConfig, sweep: AttackSweep | None, study: StudyCo
                     "analysis": non_default(replace(study.analysis, sweeps=()))})
 
 
-def done_table(job: Job) -> str:
-    """The table whose part file, written last, marks the job finished."""
-    return job.tables[-1]
-
-
 def analysed_sweeps(study: StudyConfig) -> list[AttackSweep]:
     """The white-box sweeps the analyses run on: those ``analysis.sweeps`` names, or all."""
     if not study.analysis.samples:
@@ -146,7 +139,3 @@ def expand(study: StudyConfig) -> list[Job]:
             jobs.append(CleanAnalysisJob(model))
             jobs += [SweepAnalysisJob(model, sweep) for sweep in analysed_sweeps(study) if sweep.attacks(model.id)]
     return jobs
-
-
-def is_done(job: Job, study: StudyConfig, out: Path) -> bool:
-    return part_job_hash(part_path(out, done_table(job), job.id)) == job.hash(study)

@@ -19,7 +19,8 @@ from engine.results.lock import check_study_path, remove_temp_files, study_lock
 from engine.results.manifest import build_manifest
 from engine.study.context import Context
 from engine.study.executor import execute
-from engine.study.jobs import Job, expand, is_done
+from engine.study.integrity import is_done
+from engine.study.jobs import Job, expand
 from engine.study.ray_backend import run_on_ray
 
 log = logging.getLogger(__name__)

@@ -3,15 +3,19 @@ before any work; every error is a ``ConfigError`` naming the field by its dotted
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from engine.attacks.norms import NORM_STEPS
 from engine.attacks.registry import sweep_key, validate_attack
-from engine.config.schema import StudyConfig, require
+from engine.config.schema import ModelConfig, StudyConfig, require
 from engine.config.toml import parse_study, read_toml
-from engine.data.datasets import DATASETS
+from engine.data.datasets import DATASETS, split_size
 from engine.models.registry import ARCHITECTURES
+
+log = logging.getLogger(__name__)
+MAX_FILE_NAME = 255  # bytes in one file name: the limit of ext4, XFS, btrfs, ZFS and APFS
 
 
 def load_study(path: str | Path) -> StudyConfig:
@@ -41,6 +45,10 @@ def validate_study(study: StudyConfig) -> None:
     for i, attack in enumerate(study.pregenerated.attacks):
         validate_attack(attack, f"pregenerated.attacks[{i}]")
     _validate_analysis(study)
+    _validate_file_names(study)
+    _validate_training_sizes(study)
+    _warn_cut_samples(study)
+    _warn_empty_transfers(study)
 
 
 def _validate_dataset(dataset: str, path: str) -> None:
@@ -85,3 +93,68 @@ def _validate_analysis(study: StudyConfig) -> None:
     known = {layer for model in study.models for layer in ARCHITECTURES[model.arch].layers}
     unknown = sorted(set(settings.layers) - known)
     require(not unknown, "analysis.layers", f"{unknown} are layers of none of the study's models {sorted(known)}")
+
+
+def _validate_file_names(study: StudyConfig) -> None:
+    """Every file a model's jobs write must have a name the file system accepts: the longest are
+    ``<id>.resume.safetensors`` and ``<id>__<sweep>__analysis.parquet``."""
+    keys = [(sweep, sweep_key(sweep)) for sweep in study.attacks]
+    for i, model in enumerate(study.models):
+        names = [f"{model.id}.resume.safetensors"]
+        names += [f"{model.id}__{key}" + (".parquet" if sweep.source else "__analysis.parquet")
+                  for sweep, key in keys if sweep.attacks(model.id)]
+        longest = max(names, key=lambda name: len(name.encode()))
+        size = len(longest.encode())
+        require(size <= MAX_FILE_NAME, f"models[{i}].id", f"the file name {longest!r} would be {size} bytes, "
+                f"more than the {MAX_FILE_NAME} a file system allows; shorten the model id")
+
+
+def _trained_on(model: ModelConfig, train: int) -> int:
+    """Images model ``model`` learns from, of the ``train`` in the study's training set."""
+    cfg = model.training
+    images = min(cfg.samples or train, train)
+    return min(cfg.robust_samples or images, images) if cfg.mode == "robust_dataset" else images
+
+
+def _train_images(study: StudyConfig) -> int:
+    published = split_size(study.data.dataset, "train")
+    return min(study.data.train_subset or published, published)
+
+
+def _validate_training_sizes(study: StudyConfig) -> None:
+    """Fast training holds out ``guard_samples`` training images: some must be left to train on."""
+    train = _train_images(study)
+    for i, model in enumerate(study.models):
+        images, guard = _trained_on(model, train), model.training.guard_samples
+        require(model.training.mode != "fast" or guard < images, f"models[{i}].training.guard_samples",
+                f"holding out {guard} images leaves none of the {images} this model learns from")
+
+
+def _warn_cut(path: str, asked: int, dataset: str, split: str) -> None:
+    available = split_size(dataset, split)
+    if asked > available:
+        log.warning("%s = %d is more than the %d images of %s's %s split; all %d are used", path, asked,
+                    available, dataset, split, available)
+
+
+def _warn_cut_samples(study: StudyConfig) -> None:
+    """Sample counts above a split's size are cut down to it when the data loads: say so now."""
+    dataset = study.data.dataset
+    _warn_cut("data.train_subset", study.data.train_subset, dataset, "train")
+    _warn_cut("pregenerated.samples", study.pregenerated.samples, dataset, "train")
+    for i, model in enumerate(study.models):
+        _warn_cut(f"models[{i}].training.samples", model.training.samples, dataset, "train")
+    for path, asked in (("evaluation.samples", study.evaluation.samples), ("analysis.samples", study.analysis.samples),
+                        ("epoch_evaluation.samples", study.epoch_evaluation.samples)):
+        _warn_cut(path, asked, dataset, "test")
+    for i, sweep in enumerate(study.attacks):
+        _warn_cut(f"attacks[{i}].samples", sweep.samples, sweep.dataset or dataset, "test")
+
+
+def _warn_empty_transfers(study: StudyConfig) -> None:
+    """A transfer sweep skips its source model: one that names no other model writes no rows."""
+    for i, sweep in enumerate(study.attacks):
+        if sweep.source and not any(sweep.attacks(model.id) for model in study.models):
+            log.warning("attacks[%d] (%s) attacks no model: its source %r is the only one it names, and a "
+                        "transfer attack is judged on the other models; it writes no rows", i, sweep_key(sweep),
+                        sweep.source)

@@ -7,7 +7,7 @@ import pytest
 from helpers import REPO
 
 from engine.results import TABLES, SchemaError, read_table, write_part
-from engine.results.io import part_job_hash, part_path
+from engine.results.io import JOB_KEY, part_path
 
 SHIPPED = sorted(p.parent for p in (REPO / "precomputed").glob("*/manifest.json"))
 
@@ -22,8 +22,7 @@ def test_round_trip_and_job_hash(tmp_path: Path) -> None:
     write_part(tmp_path, "training_curves", "b", curves(2))
     table = read_table(tmp_path, "training_curves")
     assert len(table) == 5 and list(table.columns) == TABLES["training_curves"].names
-    assert part_job_hash(part_path(tmp_path, "training_curves", "a")) == "abc"
-    assert part_job_hash(part_path(tmp_path, "training_curves", "absent")) is None
+    assert pq.read_schema(part_path(tmp_path, "training_curves", "a")).metadata[JOB_KEY] == b"abc"
 
 
 def test_writes_are_checked_against_the_schema(tmp_path: Path) -> None:
