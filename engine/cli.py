@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -173,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDivergedError as error:
         print(f"training error: {error}", file=sys.stderr)
         return 8
+    except BrokenPipeError:  # the reader of stdout stopped (``| head``): point stdout at nothing so exit is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted: finished jobs are kept; rerun the same command to resume", file=sys.stderr)
         return 130
