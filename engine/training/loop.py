@@ -34,6 +34,10 @@ GUARD_STEPS = 10  # PGD steps of the catastrophic-overfitting check
 GUARD_DROP = 0.2  # a fall of PGD accuracy this large from the best epoch stops fast training
 
 
+class TrainingDivergedError(RuntimeError):
+    """The loss or the weights of a model in training stopped being finite numbers."""
+
+
 @dataclass
 class TrainedModel:
     model: Classifier
@@ -166,6 +170,7 @@ def train_model(spec: ModelConfig, dataset: str, train: Split, test: Split, devi
                   leave=False, disable=not progress) as bar:
             stats = _train_epoch(state.model, train, clean, cfg, state.optimizer, state.scheduler,
                                  state.generator, device, bar)
+        _require_finite(state.model, stats[1], spec, epoch)
         state.model.eval()
         state.curves.append(_row(spec.id, epoch, "train", *stats))
         state.curves.append(_row(spec.id, epoch, "clean", clean_accuracy(state.model, test, EVAL_BATCH, device)))
@@ -179,6 +184,20 @@ def train_model(spec: ModelConfig, dataset: str, train: Split, test: Split, devi
             save_state(state, resume, tag)
         log.info("%s epoch %d: %s", spec.id, epoch, state.curves[-1])
     return _finish(state, test, device, len(train))
+
+
+def _require_finite(model: Classifier, loss: float, spec: ModelConfig, epoch: int) -> None:
+    """``TrainingDivergedError`` when the epoch's mean loss or any weight or buffer is not finite: the
+    run stops before the epoch's state is saved, so nothing of the diverged model is written."""
+    broken = sum(int((~torch.isfinite(t)).sum()) for t in model.state_dict().values() if t.is_floating_point())
+    if math.isfinite(loss) and not broken:
+        return
+    cfg = spec.training
+    raise TrainingDivergedError(
+        f"model {spec.id!r} diverged in epoch {epoch}: mean training loss {loss}, {broken} weights not finite "
+        f"(optimizer {cfg.optimizer}, lr {cfg.lr}, momentum {cfg.momentum}, weight_decay {cfg.weight_decay}); "
+        "lower models.training.lr or change the optimiser settings and rerun. Nothing of this model was "
+        "written; finished jobs are kept")
 
 
 def _check_guard(state: TrainState, guard: Split, cfg: TrainingConfig, device: torch.device, model_id: str,

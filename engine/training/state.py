@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from engine.core.fs import atomic_write
@@ -72,19 +72,30 @@ def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
 
 
 def load_state(state: TrainState, path: Path, tag: str) -> bool:
-    """Restore ``state`` from ``path`` when it exists and carries ``tag``; return whether it did."""
+    """Restore ``state`` from ``path`` when it exists, reads and carries ``tag``; return whether it did.
+    An unreadable file (truncated, not safetensors, missing entries) is reported and ignored: the
+    training starts afresh and overwrites it after its first epoch."""
     if not path.exists():
         return False
-    tensors, meta = _read(path)
-    if meta.get("tag") != tag:
-        log.warning("ignoring %s: it belongs to another configuration", path)
+    try:
+        tensors, meta = _read(path)
+        if meta.get("tag") != tag:
+            log.warning("ignoring %s: it belongs to another configuration", path)
+            return False
+        weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+        optimizer = {"state": _optimizer_state(tensors), "param_groups": meta["param_groups"]}
+        scheduler, generator = meta["scheduler"], tensors["generator"]
+        epoch, curves, seconds, best, stopped = (meta[key] for key in
+                                                 ("epoch", "curves", "seconds", "best_guard", "stopped"))
+    except (SafetensorError, OSError, ValueError, KeyError) as error:
+        log.warning("ignoring %s, which cannot be read (%s): training starts from epoch 1", path, error)
         return False
-    state.model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
-    state.optimizer.load_state_dict({"state": _optimizer_state(tensors), "param_groups": meta["param_groups"]})
-    state.scheduler.load_state_dict(meta["scheduler"])
-    state.generator.set_state(tensors["generator"])
-    state.epoch, state.curves, state.seconds = meta["epoch"], meta["curves"], meta["seconds"]
-    state.best_guard = -math.inf if meta["best_guard"] is None else meta["best_guard"]
-    state.stopped = meta["stopped"]
+    state.model.load_state_dict(weights)
+    state.optimizer.load_state_dict(optimizer)
+    state.scheduler.load_state_dict(scheduler)
+    state.generator.set_state(generator)
+    state.epoch, state.curves, state.seconds = epoch, curves, seconds
+    state.best_guard = -math.inf if best is None else best
+    state.stopped = stopped
     log.info("resuming %s after epoch %d", path.name, state.epoch)
     return True
