@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import torch
 from helpers import REPO, SMOKE
@@ -18,6 +19,7 @@ from engine.cli import main
 from engine.data.loaders import load_split
 from engine.data.split import read_split
 from engine.results import read_table, write_part
+from engine.results.io import JOB_KEY
 from engine.study.jobs import TrainJob, analysed_sweeps, expand
 from engine.study.runner import run_study
 from engine.study.validate import load_study
@@ -85,7 +87,8 @@ def test_check_command_reports_and_fails_strictly_on_a_bad_result(smoke_study: P
     part = next((doctored / "robust_accuracy").glob("lenet5_standard__pgd-L2-*.parquet"))
     rows = pd.read_parquet(part)
     rows.loc[rows.eps == rows.eps.max(), "accuracy"] = 0.99
-    write_part(doctored, "robust_accuracy", part.stem, rows)
+    job_hash = pq.read_schema(part).metadata[JOB_KEY].decode()  # a wrong result the job itself wrote, not damage
+    write_part(doctored, "robust_accuracy", part.stem, rows, job_hash)
     assert main(["check", str(doctored)]) == 0
     assert main(["check", str(doctored), "--strict"]) == 1
     out = capsys.readouterr().out
