@@ -187,6 +187,24 @@ def project_l1_box(v: torch.Tensor, eps: float, lower: torch.Tensor, upper: torc
     return (flat.sign() * shrunk).view(v.shape)
 
 
+def steepest_l1_box(grad: torch.Tensor, eps: float, lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
+    """The exact maximiser of <grad[i], d> over {d : ||d||_1 <= eps, lower <= d <= upper} for every i.
+
+    grad, lower, upper: [N, ...] with lower <= 0 <= upper (pixels: lower = -x, upper = 1 - x) -> d [N, ...].
+    The linear program is a fractional knapsack: a unit of budget spent on coordinate j gains |grad_j|,
+    and coordinate j holds at most its room towards sign(grad_j). So the optimum takes coordinates
+    by decreasing |grad|, each to its box limit, until eps is spent (the last one partly); coordinates
+    with zero gradient gain nothing and stay. Room sums run in float64.
+    """
+    flat = grad.flatten(1)
+    room = torch.where(flat > 0, upper.flatten(1), -lower.flatten(1)).masked_fill(flat == 0, 0).clamp_min(0)
+    order = flat.abs().argsort(dim=1, descending=True)
+    ordered_room = room.gather(1, order).double()
+    spent_before = ordered_room.cumsum(dim=1) - ordered_room
+    take = (eps - spent_before).clamp_min(0).minimum(ordered_room).to(flat.dtype)
+    return (flat.sign() * torch.zeros_like(flat).scatter_(1, order, take)).view(grad.shape)
+
+
 def sparse_sign(grad: torch.Tensor, quantile: float = SPARSE_QUANTILE) -> torch.Tensor:
     """[N, ...] -> [N, ...]: sign(grad) on the coordinates whose |grad| is in the top (1 - quantile)
     share (at least one), zero elsewhere, scaled to unit L1 norm per example (zero rows stay zero).

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,10 +25,11 @@ from engine.attacks.jsma import build_jsma, theta_step
 from engine.attacks.noise import NORMS as NOISE_NORMS
 from engine.attacks.noise import OPTIONS as NOISE_OPTIONS
 from engine.attacks.noise import build_noise
-from engine.attacks.pgd import madry_alpha, pgd
+from engine.attacks.pgd import fgsm_l1, madry_alpha, pgd
 from engine.attacks.torchattacks_wrappers import NORMS as TORCHATTACKS_NORMS
 from engine.attacks.torchattacks_wrappers import build_apgd, build_autoattack
 from engine.config.schema import MAX_STEPS, AttackConfig, AttackSweep, ConfigError, require
+from engine.core.hashing import non_default
 
 Attack = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 FAMILIES = ("single_step", "iterative", "minimal", "noise")
@@ -61,9 +63,20 @@ def _gradient_attack(model: nn.Module, cfg: AttackConfig, generator: torch.Gener
                    random_start=cfg.random_start, restarts=cfg.restarts, generator=generator)
 
 
+def _fgsm(model: nn.Module, cfg: AttackConfig, generator: torch.Generator | None) -> Attack:
+    """One step of size alpha (default eps); in L1 the exact steepest ascent within alpha (``fgsm_l1``)."""
+    if cfg.norm != "L1":
+        return _gradient_attack(model, cfg, generator)
+    if cfg.random_start or cfg.restarts > 1:
+        raise ValueError("fgsm in L1 is the exact steepest-ascent step from the clean image: it takes no "
+                         "random_start or restarts (use pgd with steps = 1 for those)")
+    return partial(fgsm_l1, model, eps=min(step_size(cfg), cfg.eps))
+
+
 ATTACKS: dict[str, AttackSpec] = {
-    # Goodfellow et al. 2015; in L2 the fast gradient method: one step of size eps.
-    "fgsm": AttackSpec(_gradient_attack, ("Linf", "L2", "L1"), lambda cfg: cfg.eps, "single_step"),
+    # Goodfellow et al. 2015; in L2 the fast gradient method: one step of size eps; in L1 the exact
+    # steepest ascent of the linearised loss (``fgsm_l1``).
+    "fgsm": AttackSpec(_fgsm, ("Linf", "L2", "L1"), lambda cfg: cfg.eps, "single_step"),
     # Madry et al. 2018.
     "pgd": AttackSpec(_gradient_attack, ("Linf", "L2", "L1"), lambda cfg: madry_alpha(cfg.eps, iterations(cfg)),
                       "iterative", default_steps=10),
@@ -81,6 +94,17 @@ ATTACKS: dict[str, AttackSpec] = {
     # Carlini et al. 2019's baseline: the best of options.draws random perturbations of norm eps.
     "noise": AttackSpec(build_noise, NOISE_NORMS, lambda cfg: cfg.eps, "noise", options=NOISE_OPTIONS),
 }
+
+
+# Attacks whose results changed with no change to their settings: the revision joins their settings'
+# hash (``attack_settings``), so a rerun redoes exactly their sweeps. (name, norm) -> revision.
+REVISIONS = {("fgsm", "L1"): 2}  # 2: the exact steepest-ascent step; 1 was a sparse sign step of size eps
+
+
+def attack_settings(cfg: AttackConfig) -> dict[str, Any]:
+    """What decides an attack's results: its non-default settings, and its revision when it has one."""
+    revision = REVISIONS.get((cfg.name, cfg.norm), 0)
+    return non_default(cfg) | ({"revision": revision} if revision else {})
 
 
 def spec_of(cfg: AttackConfig) -> AttackSpec:

@@ -15,9 +15,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from engine.attacks.registry import attack_settings
 from engine.config.schema import AttackConfig, ModelConfig
 from engine.core.fs import atomic_write
-from engine.core.hashing import content_hash, non_default
+from engine.core.hashing import content_hash
 from engine.data.split import Split, read_split, save_split, to_uint8
 from engine.evaluation.sweep import craft_run, craft_sets
 from engine.study.context import Context
@@ -62,7 +63,7 @@ def transfer_set(ctx: Context, source: str, run: AttackConfig, test: Split, seed
                  dataset: str = "") -> tuple[torch.Tensor, float]:
     """One run (``attack_runs``) crafted from ``test`` on model ``source``: (x_adv [N, C, H, W] on the CPU,
     not yet cut back; seconds), crafted once and cached for every model judged on it."""
-    inputs = {"attack": non_default(run), "images": len(test), "dataset": dataset, "seed": seed}
+    inputs = {"attack": attack_settings(run), "images": len(test), "dataset": dataset, "seed": seed}
     path = _cache_path(ctx, f"transfer-{source}-{run.name}", source, inputs)
 
     def craft() -> tuple[torch.Tensor, float]:
@@ -115,7 +116,7 @@ def pregenerated_sets(spec: ModelConfig, ctx: Context) -> list[Split]:
     sets = []
     for name in cfg.train_attacks:
         attack = settings.attack(name)
-        inputs = {"attack": non_default(attack), "samples": settings.samples}
+        inputs = {"attack": attack_settings(attack), "samples": settings.samples}
         path = _cache_path(ctx, f"pregenerated-{cfg.source}-{name}", cfg.source, inputs)
         sets.append(_cached_split(path, train.classes, partial(build, attack)))
     return sets

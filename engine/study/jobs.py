@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from engine.attacks.registry import sweep_key
+from engine.attacks.registry import attack_settings, sweep_key
 from engine.config.schema import AttackSweep, ModelConfig, StudyConfig
 from engine.core.hashing import content_hash, non_default
 
@@ -33,7 +33,7 @@ class TrainJob:
         inputs: dict[str, Any] = {"model": non_default(self.model), "data": non_default(study.data),
                                   "after": trained, "epoch_evaluation": non_default(study.epoch_evaluation)}
         if self.model.training.mode == "pregenerated":
-            used = [non_default(study.pregenerated.attack(n)) for n in self.model.training.train_attacks]
+            used = [attack_settings(study.pregenerated.attack(n)) for n in self.model.training.train_attacks]
             inputs["pregenerated"] = {"samples": study.pregenerated.samples, "attacks": used}
         return _digest(inputs)
 
@@ -112,7 +112,7 @@ def _digest(inputs: dict[str, Any]) -> str:
 
 
 def _sweep_settings(sweep: AttackSweep) -> dict[str, Any]:
-    return non_default(replace(sweep, models=()))  # who else is attacked does not change a model's results
+    return attack_settings(replace(sweep, models=()))  # who else is attacked does not change a model's results
 
 
 def _analysis_hash(model: ModelConfig, sweep: AttackSweep | None, study: StudyConfig) -> str:

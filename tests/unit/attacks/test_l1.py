@@ -1,5 +1,6 @@
-"""The L1 threat model: exact projections (checked against scipy's SLSQP), sparse steps, uniform
-random starts, and FGSM / PGD in L1 on a small LeNet5 trained on real Fashion-MNIST.
+"""The L1 threat model: exact projections (checked against scipy's SLSQP), the exact steepest-ascent
+step (against scipy's linprog), sparse steps, uniform random starts, and FGSM / PGD in L1 on a small
+LeNet5 trained on real Fashion-MNIST.
 """
 
 from __future__ import annotations
@@ -7,11 +8,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from scipy.optimize import minimize
+from scipy.optimize import linprog, minimize
 
-from engine.attacks.norms import L1Step, perturbation_norm, project_l1_ball, project_l1_box, sparse_sign
+from engine.attacks.norms import (
+    L1Step,
+    perturbation_norm,
+    project_l1_ball,
+    project_l1_box,
+    sparse_sign,
+    steepest_l1_box,
+)
 from engine.attacks.registry import make_attack
-from engine.config.schema import AttackConfig
+from engine.config.schema import AttackConfig, ConfigError
 from engine.evaluation.predict import predict
 
 UNBOUNDED = 1e6  # a box so wide the reference solves the plain ball problem
@@ -140,3 +148,50 @@ def test_pgd_is_strong(lenet, batch) -> None:
     fgsm = (predict(lenet, attack(lenet, "fgsm", 10.0)(x, y)) == y).float().mean()
     pgd = (predict(lenet, attack(lenet, "pgd", 10.0, steps=30)(x, y)) == y).float().mean()
     assert pgd < fgsm and pgd < 0.5 * clean
+
+
+def reference_steepest(grad: np.ndarray, eps: float, lower: np.ndarray, upper: np.ndarray) -> float:
+    """max <grad, d> s.t. ||d||_1 <= eps, lower <= d <= upper, by scipy's linprog on d = p - n, p, n >= 0."""
+    n = len(grad)
+    result = linprog(np.concatenate([-grad, grad]), A_ub=np.ones((1, 2 * n)), b_ub=[eps],
+                     bounds=[(0, u) for u in upper] + [(0, -lo) for lo in lower], method="highs")
+    assert result.status == 0
+    return -result.fun
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_steepest_step_solves_the_linear_program(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(2, 60))
+    grad = rng.normal(size=d) * (rng.random(d) > 0.2)  # some zero gradients
+    x = rng.uniform(size=d)
+    x[rng.random(d) < 0.3] = rng.choice([0.0, 1.0])
+    eps = float(rng.uniform(0, d / 2)) if seed % 4 else float(d)  # every fourth: more budget than room
+    delta = steepest_l1_box(_row(grad), eps, _row(-x), _row(1 - x))[0].numpy()
+    assert np.abs(delta).sum() <= eps + 1e-9 and np.all(delta >= -x - 1e-12) and np.all(delta <= 1 - x + 1e-12)
+    assert grad @ delta == pytest.approx(reference_steepest(grad, eps, -x, 1 - x), rel=1e-9, abs=1e-12)
+
+
+def test_steepest_step_spends_the_budget_on_the_largest_gradients() -> None:
+    grad = torch.tensor([[0.1, -3.0, 2.0, 0.0, -0.5]])
+    x = torch.tensor([[0.5, 0.8, 0.4, 0.5, 0.0]])
+    delta = steepest_l1_box(grad, 1.2, -x, 1 - x)
+    assert torch.allclose(delta, torch.tensor([[0.0, -0.8, 0.4, 0.0, 0.0]]))  # -0.5 is blocked at 0
+
+
+@pytest.mark.real_data
+def test_fgsm_l1_spends_its_whole_budget(lenet, batch) -> None:
+    """Spends eps exactly (the earlier sparse sign step of size eps moved 8 pixels by at most 1: ||d||_1 <= 8)."""
+    x, y = batch
+    for eps in (5.0, 20.0, 50.0):
+        spent = perturbation_norm(attack(lenet, "fgsm", eps)(x, y) - x, "L1")
+        assert spent.min() >= eps * (1 - 1e-4) and spent.max() <= eps * (1 + 1e-4)
+    weak = (predict(lenet, attack(lenet, "fgsm", 10.0)(x, y)) == y).float().mean()
+    strong = (predict(lenet, attack(lenet, "fgsm", 50.0)(x, y)) == y).float().mean()
+    assert strong < weak
+
+
+@pytest.mark.parametrize("settings", [{"random_start": True}, {"restarts": 3}])
+def test_fgsm_l1_takes_no_random_start(settings: dict) -> None:
+    with pytest.raises(ConfigError, match="steepest-ascent step"):
+        make_attack(torch.nn.Identity(), AttackConfig("fgsm", "L1", 10.0, **settings))
