@@ -5,6 +5,7 @@ import streamlit as st
 from ui.pages import PAGES
 from ui.sidebar import results_dir_input
 from ui.state import sync_url
+from ui.study import run_page
 
 st.set_page_config(page_title="Robustness Atlas", layout="wide")
 # The page scripts live in app_pages/, not pages/: with a pages/ folder next to this file, Streamlit 1.67 runs
@@ -17,4 +18,4 @@ page = st.navigation([st.Page(entry.script, title=entry.title, icon=entry.icon, 
 st.sidebar.title("Robustness Atlas")
 results_dir_input()
 sync_url()
-page.run()
+run_page(page)  # a damaged study is explained in the page body, not as a traceback

@@ -12,17 +12,16 @@ from engine.config.schema import AttackConfig
 from engine.data.datasets import DATASETS
 from engine.data.loaders import DataNotFoundError
 from engine.data.split import to_unit
-from engine.data.uploads import FORMATS, ImageError, decode_image, to_model_input
+from engine.data.uploads import FORMATS, MAX_UPLOAD_BYTES, ImageError, decode_upload, preview, to_model_input
 from engine.evaluation.playground import PlaygroundResult, amplified, attack_image
 from ui.figures.labels import ModelLabels
 from ui.figures.playground import probability_bars
 from ui.models import load_model, test_split
-from ui.study import Study, require_study
+from ui.study import Study, StudyError, require_study
 from ui.widgets import model_select
 
 PLAYGROUND_ATTACKS = ("fgsm", "pgd", "apgd", "deepfool", "cw", "jsma", "noise")
 DEFAULT_EPS = {"Linf": 0.1, "L2": 1.0, "L1": 10.0, "L0": 20.0}
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 SHOWN_PIXELS = 168
 
 
@@ -51,22 +50,27 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
         label = int(split.labels[index])
         st.caption(f"True class: **{classes[label]}**")
         return to_unit(split.images[index:index + 1]), label
-    upload = st.file_uploader(f"An image ({', '.join(FORMATS)}; at most 5 MB)", type=UPLOAD_TYPES, key="pg_upload")
+    # Any file type is taken, so that a refused file is explained here, in the page, not in the uploader's tooltip.
+    upload = st.file_uploader(f"An image ({', '.join(FORMATS)}; at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+                              key="pg_upload")
     if upload is None:
         st.info("Upload an image: it is turned into the model's input (grey, resized, optionally inverted).")
         st.stop()
     try:
-        image = decode_image(upload.getvalue())
+        decoded = decode_upload(upload.getvalue())
     except ImageError as error:
-        st.error(str(error), icon=":material/broken_image:")
+        st.error(f"`{upload.name}` cannot be used: {error}", icon=":material/broken_image:")
         st.stop()
+    image = decoded.image
     channels, height, width = DATASETS[dataset].shape
     light_background = float(to_model_input(image, (channels, height, width)).flatten()[0]) > 0.5
     invert = st.checkbox("Invert (the dataset shows light objects on a dark background)",
                          value=channels == 1 and light_background, key="pg_invert")
     x = to_model_input(image, (channels, height, width), invert)
     original, model_input = st.columns(2)
-    original.image(image, caption=f"Uploaded ({image.width} x {image.height}, {image.mode})", width=SHOWN_PIXELS)
+    width, height = decoded.size
+    original.image(preview(image), caption=f"Uploaded {decoded.format} ({width} x {height}, {decoded.mode})",
+                   width=SHOWN_PIXELS)
     model_input.image(_as_picture(x), caption=f"Model input ({channels} x {height} x {width})")
     known = st.selectbox("True class (optional)", ["unknown", *classes], key="pg_label")
     return x, None if known == "unknown" else classes.index(known)
@@ -92,12 +96,14 @@ def _run(study: Study, model_ids: list[str], x: torch.Tensor, label: int | None,
     """The attack of x [1, C, H, W] on each model, with progress; models run under their locks."""
     checkpoints = study.models.set_index("model_id").checkpoint
     results, progress = {}, st.progress(0.0, "Attacking...")
-    for done, model_id in enumerate(model_ids, start=1):
-        shared = load_model(study.path, checkpoints[model_id])
-        with shared.lock:  # the cached model is shared by every session
-            results[model_id] = attack_image(shared.model, x, cfg, label)
-        progress.progress(done / len(model_ids), f"Attacked on {done} of {len(model_ids)} models")
-    progress.empty()
+    try:
+        for done, model_id in enumerate(model_ids, start=1):
+            shared = load_model(study.path, checkpoints[model_id], study.dataset)
+            with shared.lock:  # the cached model is shared by every session
+                results[model_id] = attack_image(shared.model, x, cfg, label)
+            progress.progress(done / len(model_ids), f"Attacked on {done} of {len(model_ids)} models")
+    finally:
+        progress.empty()
     return results
 
 
@@ -125,6 +131,8 @@ if st.button("Attack", type="primary", icon=":material/bolt:", disabled=not mode
     try:
         validate_attack(cfg, "attack")
         st.session_state["pg_result"] = (request, _run(study, model_ids, x, label, cfg))
+    except StudyError as error:
+        st.error(str(error), icon=":material/error:")
     except (ValueError, OSError) as error:
         st.error(f"The attack could not run: {error}", icon=":material/error:")
 stored = st.session_state.get("pg_result")

@@ -7,6 +7,7 @@ is served from the cache.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,26 @@ Signature = tuple[tuple[str, int, int], ...]
 
 
 def file_signature(paths: list[Path]) -> Signature:
-    """(name, mtime in ns, size) of each existing file in ``paths``, in name order."""
-    stats = [(path.name, path.stat()) for path in sorted(paths) if path.is_file()]
-    return tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
+    """(name, mtime in ns, size) of each readable regular file in ``paths``, in name order (the others are
+    left out: reading them raises the error that explains them)."""
+    signature = []
+    for path in sorted(paths):
+        try:
+            found = path.stat()
+        except OSError:  # absent, a link loop, a name too long, no permission
+            continue
+        if stat.S_ISREG(found.st_mode):
+            signature.append((path.name, found.st_mtime_ns, found.st_size))
+    return tuple(signature)
 
 
 def table_signature(study_dir: Path, table: str) -> Signature:
     """Signature of the part files of ``table`` (hidden temp files excluded, as the reader does)."""
-    folder = study_dir / table
-    return file_signature(list(folder.glob("[!.]*.parquet")) if folder.is_dir() else [])
+    try:
+        parts = list((study_dir / table).glob("[!.]*.parquet"))
+    except OSError:
+        parts = []
+    return file_signature(parts)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

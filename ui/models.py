@@ -15,8 +15,9 @@ from torch import nn
 
 from engine.data.loaders import load_split
 from engine.data.split import Split
-from engine.models.checkpoints import load_checkpoint
+from engine.models.checkpoints import CheckpointError, load_checkpoint, sidecar
 from ui.loaders import Signature, file_signature
+from ui.study import damaged
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,32 @@ def _cached_model(path: str, signature: Signature) -> SharedModel:
     return SharedModel(model.requires_grad_(False), threading.Lock(), meta["dataset"])
 
 
-def load_model(study_dir: Path, checkpoint: str) -> SharedModel:
-    """The model a study's checkpoint (path relative to the study) holds; ``OSError``/``ValueError``
-    (missing, unreadable or foreign file) pass through for the page to explain."""
-    path = (study_dir / checkpoint).resolve()
-    if study_dir.resolve() not in path.parents:
-        raise ValueError(f"checkpoint {checkpoint!r} lies outside the study directory")
-    return _cached_model(str(path), file_signature([path, path.with_suffix(".json")]))
+def load_model(study_dir: Path, checkpoint: object, dataset: str) -> SharedModel:
+    """The model for ``dataset`` a study's checkpoint (path relative to the study, from its models table)
+    holds; ``StudyError`` naming the file when it lies outside the study, is missing or damaged, or its
+    sidecar describes a model for another dataset."""
+    path = _checkpoint_path(study_dir, checkpoint)
+    try:
+        shared = _cached_model(str(path), file_signature([path, sidecar(path)]))
+    except CheckpointError as error:
+        raise damaged(error.path, error.reason, study_dir) from None
+    if shared.dataset != dataset:
+        raise damaged(sidecar(path), f"it describes a {shared.dataset} model, the study is on {dataset}", study_dir)
+    return shared
+
+
+def _checkpoint_path(study_dir: Path, checkpoint: object) -> Path:
+    """The checkpoint file a models-table entry names, inside ``study_dir``; ``StudyError`` otherwise."""
+    table = study_dir / "models"
+    if not isinstance(checkpoint, str) or not checkpoint:
+        raise damaged(table, f"a model's checkpoint is {checkpoint!r}, not a path", study_dir)
+    try:
+        path, root = (study_dir / checkpoint).resolve(), study_dir.resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symbolic link loop (Python < 3.13)
+        raise damaged(study_dir / checkpoint, f"its path cannot be resolved ({error})", study_dir) from None
+    if root not in path.parents:
+        raise damaged(table, f"checkpoint {checkpoint!r} lies outside the study directory", study_dir)
+    return path
 
 
 @st.cache_resource(show_spinner="Loading the test set...", max_entries=2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,8 @@ from engine.attacks.registry import sweep_key
 from engine.config.schema import ConfigError
 from engine.reporting.findings import Finding
 from engine.results import SchemaError
-from engine.results.manifest import in_config_order
+from engine.results.io import DamagedFileError
+from engine.results.manifest import ManifestError, check_manifest, in_config_order
 from engine.results.schema import SCHEMA_VERSION
 from engine.study.validate import study_from_dict
 from ui.loaders import MANIFEST, load_findings, load_manifest, load_table
@@ -77,38 +80,73 @@ class Study:
         return [name for name, table in self.tables.items() if table.empty]
 
 
-def _read_manifest(study_dir: Path) -> dict[str, Any]:
+def damaged(path: Path, reason: str, study_dir: Path) -> StudyError:
+    """The error for a damaged file of a study: which file, what is wrong, and the commands that repair it."""
+    return StudyError(f"`{path}` is damaged: {reason}. Rebuild it with `{RUN_HINT.format(dir=study_dir)}` "
+                      f"(the jobs whose files are damaged are redone; finished ones are kept), or list every "
+                      f"damaged file with `python -m engine check {study_dir}`.")
+
+
+def _manifest_path(study_dir: Path) -> Path:
+    """``study_dir``'s manifest.json, once the directory is found readable; the same ``StudyError`` for a
+    directory that is missing and one that may not be read, so that the box does not tell which paths exist."""
     hint = RUN_HINT.format(dir=study_dir)
-    if not study_dir.is_dir():
-        raise StudyError(f"The results directory `{study_dir}` does not exist. Enter a study directory in the "
-                         f"sidebar, or create one with `{hint}` (e.g. CONFIG = `configs/smoke.toml`).")
-    if not (study_dir / MANIFEST).is_file():
-        raise StudyError(f"`{study_dir}` has no `{MANIFEST}`, so it is not a study directory (or its run has "
-                         f"not started). Point the sidebar at a study directory, or run `{hint}`.")
+    unreadable = StudyError(f"There is no readable study directory at `{study_dir}`: it does not exist, or this "
+                            f"app may not read it. Enter a study directory in the sidebar, or create one with "
+                            f"`{hint}` (e.g. CONFIG = `configs/smoke.toml`).")
     try:
-        manifest = load_manifest(study_dir)
-    except (OSError, ValueError) as error:
-        raise StudyError(f"`{study_dir / MANIFEST}` cannot be read ({error}). Regenerate the study with "
-                         f"`{hint}`.") from None
-    if not isinstance(manifest, dict):
-        raise StudyError(f"`{study_dir / MANIFEST}` is not a study manifest (a JSON object). Regenerate the "
-                         f"study with `{hint}`.")
+        is_dir = stat.S_ISDIR(os.stat(study_dir).st_mode)
+        if is_dir:
+            with os.scandir(study_dir) as entries:
+                next(entries, None)
+    except OSError:  # absent, no permission, a link loop, a name too long
+        raise unreadable from None
+    if not is_dir:
+        raise StudyError(f"`{study_dir}` is a file, not a directory. Enter a study directory in the sidebar, "
+                         f"or create one with `{hint}`.")
+    manifest = study_dir / MANIFEST
+    try:
+        found = stat.S_ISREG(os.stat(manifest).st_mode)
+    except FileNotFoundError:
+        found = False
+    except OSError:  # a directory that may be listed but not entered
+        raise unreadable from None
+    if not found:
+        raise StudyError(f"`{study_dir}` has no `{MANIFEST}` file, so it is not a study directory (or its run has "
+                         f"not started). Point the sidebar at a study directory, or run `{hint}`.")
     return manifest
+
+
+def _read_manifest(study_dir: Path) -> dict[str, Any]:
+    path = _manifest_path(study_dir)
+    try:
+        return check_manifest(load_manifest(study_dir))
+    except ManifestError as error:
+        raise damaged(path, f"{error}", study_dir) from None
+    except (OSError, ValueError) as error:
+        raise damaged(path, f"it cannot be read as JSON ({error})", study_dir) from None
 
 
 def _read_table(study_dir: Path, name: str) -> pd.DataFrame:
     try:
         return load_table(study_dir, name)
     except SchemaError as error:
-        raise StudyError(f"Table `{name}` in `{study_dir}` does not match this engine's results schema: "
-                         f"{error}. It was probably written by another engine version: regenerate it "
-                         f"with `{RUN_HINT.format(dir=study_dir)}` into a fresh directory.") from None
+        raise table_error(error, study_dir, f"Table `{name}`") from None
+
+
+def table_error(error: SchemaError, study_dir: Path, what: str) -> StudyError:
+    """The ``StudyError`` for ``error`` from reading ``what`` (e.g. "Table `svcca`") of the study."""
+    if isinstance(error, DamagedFileError):
+        return damaged(error.path, error.reason, study_dir)
+    return StudyError(f"{what} in `{study_dir}` does not match this engine's results schema: {error}. It was "
+                      f"probably written by another engine version: regenerate it with "
+                      f"`{RUN_HINT.format(dir=study_dir)}` into a fresh directory.")
 
 
 def _check_schema_version(study_dir: Path, manifest: dict[str, Any]) -> None:
     version = manifest.get("schema_version")
     if version is not None and version != SCHEMA_VERSION:
-        raise StudyError(f"`{study_dir}` was written with results schema version {version}; this app reads "
+        raise StudyError(f"`{study_dir}` was written with results schema version {version!r}; this app reads "
                          f"version {SCHEMA_VERSION}. Regenerate it with `{RUN_HINT.format(dir=study_dir)}` "
                          f"(finished jobs whose results are unchanged are kept).")
 
@@ -136,14 +174,18 @@ def partial_notice(study: Study) -> str | None:
     return None
 
 
-def require_study() -> Study:
-    """The study named in the sidebar, with a warning when partial; otherwise an error and ``st.stop()``."""
-    study_dir = resolve(st.session_state.get(RESULTS_KEY, default_results_dir()))
+def run_page(page: Any) -> None:
+    """Run ``page`` (an ``st.navigation`` page); a ``StudyError`` raised while it draws (a damaged study) ends
+    it with the error's explanation in the page body, below what it drew until then."""
     try:
-        study = load_study(study_dir)
+        page.run()
     except StudyError as error:
         st.error(str(error), icon=":material/error:")
-        st.stop()
+
+
+def require_study() -> Study:
+    """The study named in the sidebar, with a warning when partial; ``StudyError`` when it cannot be shown."""
+    study = load_study(resolve(st.session_state.get(RESULTS_KEY, default_results_dir())))
     notice = partial_notice(study)
     if notice:
         st.warning(notice, icon=":material/hourglass_top:")
@@ -152,11 +194,7 @@ def require_study() -> Study:
 
 def require_table(study: Study, name: str, what: str) -> pd.DataFrame:
     """Table ``name`` of ``study``; when it is empty, an explanation of why and ``st.stop()``."""
-    try:
-        table = study.table(name)
-    except StudyError as error:
-        st.error(str(error), icon=":material/error:")
-        st.stop()
+    table = study.table(name)
     if table.empty:
         st.info(f"This study has no {what} yet. They are written by the study's analysis jobs (the config's "
                 f"`[analysis]` section, on by default): run `{RUN_HINT.format(dir=study.path)}` with its config "
@@ -212,5 +250,8 @@ def libraries(manifest: dict[str, Any]) -> pd.DataFrame:
 def paper_findings(study: Study) -> list[Finding]:
     """The papers' claims tested on ``study`` (``engine.reporting.findings``); empty when it has none
     of their models."""
-    found = load_findings(study.path)
+    try:
+        found = load_findings(study.path)
+    except SchemaError as error:
+        raise table_error(error, study.path, "A table the findings read") from None
     return found if any(finding.agrees is not None for finding in found) else []

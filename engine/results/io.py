@@ -8,6 +8,7 @@ reader never sees half a file; readers skip names starting with '.' (leftover te
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -34,15 +35,6 @@ def write_part(study: Path, table: str, part: str, rows: pd.DataFrame, job_hash:
     return target
 
 
-def part_job_hash(path: Path) -> str | None:
-    """The job hash stored in a part file, or None when the file is absent or unreadable."""
-    try:
-        metadata = pq.read_schema(path).metadata or {}
-    except (OSError, pa.ArrowInvalid):
-        return None
-    return metadata.get(JOB_KEY, b"").decode()
-
-
 class NotAStudyError(FileNotFoundError):
     """A directory holds no study (no manifest.json)."""
 
@@ -56,18 +48,66 @@ def require_study(study: str | os.PathLike[str]) -> Path:
     return path
 
 
+class DamagedFileError(ValueError):
+    """A file of a study that cannot be read; ``path`` names it and ``reason`` says what is wrong."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
+
+
+class DamagedPartError(DamagedFileError, SchemaError):
+    """A table's folder or one of its part files cannot be read (not a regular file, a symbolic link loop,
+    truncated, not parquet)."""
+
+
 def read_table(study: str | os.PathLike[str], table: str) -> pd.DataFrame:
     """All parts of ``table`` in ``study`` as one DataFrame (empty with the schema's columns if none).
 
-    Raises ``SchemaError`` when a part does not match the schema.
+    Raises ``SchemaError`` when a part does not match the schema, ``DamagedPartError`` (a ``SchemaError``)
+    naming the file when the table's folder or a part cannot be read.
     """
     schema = schema_for(table)
     folder = Path(study) / table
-    parts = sorted(folder.glob("[!.]*.parquet")) if folder.is_dir() else []
+    parts = _part_files(folder)
     if not parts:
         return schema.empty_table().to_pandas()
     try:
         data = ds.dataset([str(p) for p in parts], format="parquet").to_table()
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise SchemaError(f"{folder}: unreadable or mixed-schema parts: {error}") from None
+    except (OSError, pa.ArrowException) as error:
+        raise _damaged_part(table, parts) or SchemaError(f"{folder}: unreadable or mixed-schema parts: {error}") \
+            from None
     return conform(table, data).to_pandas()
+
+
+def _part_files(folder: Path) -> list[Path]:
+    """The part files in a table's ``folder``, by name (none when it does not exist); ``DamagedPartError``
+    when the folder cannot be listed or a part is not a regular file."""
+    try:
+        names = sorted(name for name in os.listdir(folder) if name.endswith(".parquet") and name[0] != ".")
+    except FileNotFoundError:
+        return []
+    except OSError as error:  # a file, a link loop, no permission, a name too long
+        raise DamagedPartError(folder, f"the table's folder cannot be listed ({error.strerror or error})") from None
+    parts = [folder / name for name in names]
+    for part in parts:
+        try:
+            mode = os.stat(part).st_mode  # follows links: a loop or a dangling link fails here
+        except OSError as error:
+            raise DamagedPartError(part, f"the part cannot be opened ({error.strerror or error})") from None
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise DamagedPartError(part, f"the part is {kind}, not a parquet file")
+    return parts
+
+
+def _damaged_part(table: str, parts: list[Path]) -> SchemaError | None:
+    """The error of the first of ``parts`` that does not read on its own or does not match ``table``'s schema."""
+    for part in parts:
+        try:
+            conform(table, pq.read_table(part))
+        except SchemaError as error:
+            return SchemaError(f"{part}: {error}")
+        except (OSError, pa.ArrowException) as error:
+            return DamagedPartError(part, f"not a readable parquet file ({str(error).strip() or type(error).__name__})")
+    return None
