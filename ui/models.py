@@ -48,15 +48,18 @@ def load_model(study_dir: Path, checkpoint: object, dataset: str) -> SharedModel
 
 
 def _checkpoint_path(study_dir: Path, checkpoint: object) -> Path:
-    """The checkpoint file a models-table entry names, inside ``study_dir``; ``StudyError`` otherwise."""
+    """The checkpoint file a models-table entry names, inside ``study_dir``; ``StudyError`` otherwise. The path
+    is the one the entry names, not where its links lead: its sidecar, and the file an error names, are the
+    study's own (a dangling link is named, not its missing target)."""
     table = study_dir / "models"
     if not isinstance(checkpoint, str) or not checkpoint:
         raise damaged(table, f"a model's checkpoint is {checkpoint!r}, not a path", study_dir)
+    path = study_dir / checkpoint
     try:
-        path, root = (study_dir / checkpoint).resolve(), study_dir.resolve()
+        resolved, root = path.resolve(), study_dir.resolve()
     except (OSError, RuntimeError) as error:  # RuntimeError: a symbolic link loop (Python < 3.13)
-        raise damaged(study_dir / checkpoint, f"its path cannot be resolved ({error})", study_dir) from None
-    if root not in path.parents:
+        raise damaged(path, f"its path cannot be resolved ({error})", study_dir) from None
+    if root not in resolved.parents:
         raise damaged(table, f"checkpoint {checkpoint!r} lies outside the study directory", study_dir)
     return path
 

@@ -10,6 +10,7 @@ once, so every later copy (orientation, colour conversion, preview) is small.
 from __future__ import annotations
 
 import io
+import math
 import struct
 import warnings
 from dataclasses import dataclass
@@ -94,13 +95,19 @@ def _check_size(size: tuple[int, int], mode: str) -> None:
                          f"accepted.")
     if max(size) > MAX_ASPECT * min(size):
         raise ImageError(f"The image is {width} x {height} pixels, an aspect ratio of "
-                         f"{max(size) / min(size):.0f}:1: at most {MAX_ASPECT}:1 is accepted.")
+                         f"{_ratio_rounded_up(max(size), min(size)):g}:1: at most {MAX_ASPECT}:1 is accepted.")
     if width * height > MAX_PIXELS:
         raise ImageError(_too_large(f" ({width} x {height} pixels)"))
     needed = width * height * _decode_bytes_per_pixel(mode)
     if needed > MAX_DECODE_BYTES:
-        raise ImageError(f"Decoding the image would take {needed / 2**20:,.0f} MB ({width} x {height} pixels "
-                         f"in colour mode {mode}): at most {MAX_DECODE_BYTES / 2**20:g} MB are accepted.")
+        raise ImageError(f"Decoding the image would take {math.ceil(needed / 2**20):,} MB ({width} x {height} "
+                         f"pixels in colour mode {mode}): at most {MAX_DECODE_BYTES / 2**20:g} MB are accepted.")
+
+
+def _ratio_rounded_up(longest: int, shortest: int) -> float:
+    """``longest / shortest`` rounded up to 2 decimals, exactly: a ratio over the limit never reads as the limit
+    (5001 x 100 is 50.01:1, not 50:1)."""
+    return -(-longest * 100 // shortest) / 100
 
 
 def _decode_bytes_per_pixel(mode: str) -> int:
