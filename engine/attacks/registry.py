@@ -18,6 +18,8 @@ from torch import nn
 
 from engine.attacks.cw import OPTIONS as CW_OPTIONS
 from engine.attacks.cw import build_cw
+from engine.attacks.ddn import OPTIONS as DDN_OPTIONS
+from engine.attacks.ddn import DDNSettings, build_ddn
 from engine.attacks.deepfool import OPTIONS as DEEPFOOL_OPTIONS
 from engine.attacks.deepfool import build_deepfool
 from engine.attacks.jsma import OPTIONS as JSMA_OPTIONS
@@ -26,8 +28,8 @@ from engine.attacks.noise import NORMS as NOISE_NORMS
 from engine.attacks.noise import OPTIONS as NOISE_OPTIONS
 from engine.attacks.noise import build_noise
 from engine.attacks.pgd import fgsm_l1, madry_alpha, pgd
+from engine.attacks.torchattacks_wrappers import AUTOATTACK_STEPS, build_apgd, build_autoattack
 from engine.attacks.torchattacks_wrappers import NORMS as TORCHATTACKS_NORMS
-from engine.attacks.torchattacks_wrappers import build_apgd, build_autoattack
 from engine.config.schema import MAX_STEPS, AttackConfig, AttackSweep, ConfigError, require
 from engine.core.hashing import non_default
 
@@ -86,11 +88,15 @@ ATTACKS: dict[str, AttackSpec] = {
     # Carlini & Wagner 2017 with the binary search over c; steps = Adam iterations per search step.
     "cw": AttackSpec(build_cw, ("L2",), lambda cfg: 0.0, "minimal", default_steps=100, options=CW_OPTIONS,
                      reaches_boundary=True),
+    # Rony et al. 2019's decoupled direction and norm; alpha: the first step's L2 length, cosine-annealed.
+    "ddn": AttackSpec(build_ddn, ("L2",), lambda cfg: DDNSettings.alpha, "minimal", default_steps=DDNSettings.steps,
+                      options=DDN_OPTIONS, reaches_boundary=True),
     # Papernot et al. 2016 over pixel pairs; eps counts changed pixel channels; alpha reports |theta|.
     "jsma": AttackSpec(build_jsma, ("L0",), theta_step, "minimal", options=JSMA_OPTIONS),
     # Croce & Hein 2020 through torchattacks; APGD's first step is 2 * eps, then adapted.
     "apgd": AttackSpec(build_apgd, TORCHATTACKS_NORMS, lambda cfg: 2 * cfg.eps, "iterative", default_steps=10),
-    "autoattack": AttackSpec(build_autoattack, TORCHATTACKS_NORMS, lambda cfg: 0.0, "iterative"),
+    "autoattack": AttackSpec(build_autoattack, TORCHATTACKS_NORMS, lambda cfg: 0.0, "iterative",
+                             default_steps=AUTOATTACK_STEPS),
     # Carlini et al. 2019's baseline: the best of options.draws random perturbations of norm eps.
     "noise": AttackSpec(build_noise, NOISE_NORMS, lambda cfg: cfg.eps, "noise", options=NOISE_OPTIONS),
 }

@@ -26,11 +26,14 @@ SINGLE_STEP = {name for name, spec in ATTACKS.items() if spec.family == "single_
 GRADIENT_ITERATIVE = {name for name, spec in ATTACKS.items() if spec.family == "iterative"}
 # searched until they cross the boundary (not JSMA, which stops at gamma * d pixels)
 UNBOUNDED_SEARCH = {name for name, spec in ATTACKS.items() if spec.minimal and spec.reaches_boundary}
+MINIMAL = {name for name, spec in ATTACKS.items() if spec.minimal}  # cut back to each eps by the engine
 
 CHECKS = {
     "monotone_in_eps": "accuracy does not rise with eps, per model and attack sweep",
     "iterative_below_single_step": "PGD/APGD/AutoAttack accuracy <= FGSM accuracy at the same norm and eps",
     "unbounded_succeeds": "white-box C&W and DeepFool at eps = inf leave <= 1 % correct",
+    "minimal_below_fixed_budget": "a white-box minimal attack (C&W, DeepFool, DDN) cut back to eps leaves accuracy "
+                                  "<= white-box PGD/APGD/AutoAttack + tolerance, same norm, eps and test images",
     "boundary_found": "DeepFool reaches the decision boundary for >= 99 % of the analysed samples",
     "whitebox_below_transfer": "white-box accuracy <= transfer accuracy, same attack, norm and eps",
     "whitebox_below_noise": "white-box accuracy <= random-noise accuracy at the same norm and eps",
@@ -71,6 +74,16 @@ def _pairs(accuracy: pd.DataFrame, check: str, stronger: pd.Series, weaker: pd.S
         verdict = "above" if not passed else "at most"
         yield _row(check, model_id, passed, f"{sweep} {worst.accuracy:.4f} is {verdict} {weak} "
                    f"{worst.accuracy_weak:.4f} at eps {worst.eps:g} (closest of {len(rows)} eps)")
+
+
+def _minimal_below_fixed_budget(accuracy: pd.DataFrame, white: pd.Series, tolerance: float) -> Iterator[Row]:
+    """A minimal attack's smallest perturbations, cut back to eps, break at least what a fixed-budget
+    attack at eps breaks, up to tolerance. The comparison is paired (same n and test set, the ``-on-``
+    suffix of the sweep), so the common tolerance only has to cover PGD's random start: DDN at its
+    default steps stayed at or below PGD-20 at every eps of the shipped pgd_l2 and standard models."""
+    images = accuracy.assign(test_set=accuracy.sweep.str.extract(r"-on-([^-]+)$", expand=False).fillna(""))
+    yield from _pairs(images, "minimal_below_fixed_budget", white & accuracy.attack.isin(MINIMAL),
+                      white & accuracy.attack.isin(GRADIENT_ITERATIVE), ["norm", "n", "test_set"], tolerance)
 
 
 def _unbounded(accuracy: pd.DataFrame) -> Iterator[Row]:
@@ -116,6 +129,7 @@ def sanity_checks(accuracy: pd.DataFrame, ratios: pd.DataFrame, boundary: pd.Dat
         *_pairs(accuracy, "iterative_below_single_step", white & gradient,
                 white & accuracy.attack.isin(SINGLE_STEP), ["norm"], tolerance),
         *_unbounded(accuracy),
+        *_minimal_below_fixed_budget(accuracy, white, tolerance),
         *_boundary(boundary),
         *_pairs(accuracy, "whitebox_below_transfer", white, ~white, ["attack", "norm"], tolerance),
         *_pairs(accuracy, "whitebox_below_noise", white & (accuracy.attack != "noise"),

@@ -20,9 +20,12 @@ BAD_SWEEPS = [  # (sweep, words the message must contain)
     ({"name": "cw", "norm": "L2", "eps": [INF], "options": {"confidence": math.nan}}, "confidence"),
     ({"name": "cw", "norm": "L2", "eps": [INF], "random_start": True}, "random_start"),
     ({"name": "deepfool", "norm": "L2", "eps": [INF], "options": {"candidates": 1.5}}, "candidates"),
+    ({"name": "ddn", "norm": "L2", "eps": [INF], "options": {"gamma": 1.5}}, "gamma"),
+    ({"name": "ddn", "norm": "L2", "eps": [INF], "options": {"init_norm": -1.0}}, "init_norm"),
+    ({"name": "ddn", "norm": "L2", "eps": [INF], "restarts": 3}, "restarts"),
     ({"name": "noise", "norm": "L2", "eps": [1.0], "options": {"draws": 0}}, "draws"),
     ({"name": "jsma", "norm": "L0", "eps": [INF], "options": {"gamma": 2.0}}, "gamma"),
-    ({"name": "autoattack", "norm": "Linf", "eps": [0.1], "steps": 5}, "steps"),
+    ({"name": "autoattack", "norm": "Linf", "eps": [0.1], "restarts": 2}, "restarts"),
     ({"name": "apgd", "norm": "Linf", "eps": [0.1], "alpha": 0.1}, "alpha"),
 ]
 

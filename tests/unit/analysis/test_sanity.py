@@ -11,10 +11,11 @@ EMPTY_RATIOS = pd.DataFrame(columns=["model_id", "sweep", "eps", "c1", "c2", "sq
 EMPTY_BOUNDARY = pd.DataFrame(columns=["model_id", "success", "distance_l2"])
 
 
-def _rows(model: str, attack: str, norm: str, accuracies: dict[float, float], source: str | None = None) -> list:
+def _rows(model: str, attack: str, norm: str, accuracies: dict[float, float], source: str | None = None,
+          n: int = 500) -> list:
     sweep = f"{attack}-{norm}" + (f"-from-{source}" if source else "")
     return [{"model_id": model, "attack": attack, "sweep": sweep, "norm": norm, "eps": eps, "accuracy": acc,
-             "source_model_id": source} for eps, acc in accuracies.items()]
+             "source_model_id": source, "n": n} for eps, acc in accuracies.items()]
 
 
 def _checks(*groups: list, ratios: pd.DataFrame = EMPTY_RATIOS, boundary: pd.DataFrame = EMPTY_BOUNDARY):
@@ -35,6 +36,7 @@ def test_sound_results_pass_every_check() -> None:
         _rows("m", "pgd", "Linf", {0: 0.9, 0.1: 0.6}, source="src"),
         _rows("m", "noise", "Linf", {0.1: 0.88}),
         _rows("m", "deepfool", "L2", {1.0: 0.4, math.inf: 0.0}),
+        _rows("m", "pgd", "L2", {0: 0.9, 1.0: 0.41}),
         ratios=pd.DataFrame([{"model_id": "m", "sweep": "pgd-Linf", "eps": 0.1, "c1": 12.0, "c2": 27.0,
                               "sqrt_d": 28.0}]),
         boundary=pd.DataFrame({"model_id": "m", "success": [True] * 100, "distance_l2": 1.0}),
@@ -59,6 +61,7 @@ def test_a_rise_within_the_tolerance_passes() -> None:
     ("whitebox_below_noise", [_rows("m", "fgsm", "L2", {1.0: 0.7}), _rows("m", "noise", "L2", {1.0: 0.6})]),
     ("near_chance_at_large_linf", [_rows("m", "pgd", "Linf", {0.6: 0.3})]),
     ("unbounded_succeeds", [_rows("m", "cw", "L2", {math.inf: 0.05})]),
+    ("minimal_below_fixed_budget", [_rows("m", "pgd", "L2", {1.0: 0.3}), _rows("m", "ddn", "L2", {1.0: 0.35})]),
 ])
 def test_each_comparison_fails_on_its_symptom(check: str, groups: list) -> None:
     rows = _only(_checks(*groups), check)
@@ -90,3 +93,17 @@ def test_only_white_box_searches_without_a_budget_must_succeed_at_eps_inf() -> N
                      _rows("m", "deepfool", "L2", {math.inf: 0.0}))
     unbounded = _only(checks, "unbounded_succeeds")
     assert len(unbounded) == 1 and unbounded.passed.all() and "deepfool" in unbounded.detail.iloc[0]
+
+
+def test_minimal_attacks_are_compared_with_fixed_budgets_on_the_same_images_only() -> None:
+    """Another number of images, another test set or a transferred set is no paired comparison."""
+    checks = _checks(
+        _rows("m", "pgd", "L2", {0: 0.9, 1.0: 0.3, 2.0: 0.1}),
+        _rows("m", "cw", "L2", {1.0: 0.5}, n=100),
+        [{**row, "sweep": "deepfool-L2-on-cinic10"} for row in _rows("m", "deepfool", "L2", {1.0: 0.5})],
+        _rows("m", "ddn", "L2", {1.0: 0.5}, source="src"),
+        _rows("m", "ddn", "L2", {1.0: 0.305, 2.0: 0.1, math.inf: 0.0}),
+    )
+    rows = _only(checks, "minimal_below_fixed_budget")
+    assert len(rows) == 1 and rows.passed.all()
+    assert rows.detail.iloc[0] == "ddn-L2 0.3050 is at most pgd-L2 0.3000 at eps 1 (closest of 2 eps)"

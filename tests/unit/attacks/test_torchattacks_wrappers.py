@@ -7,8 +7,8 @@ import copy
 import pytest
 import torch
 
-from engine.attacks.registry import make_attack
-from engine.attacks.torchattacks_wrappers import preserved_state
+from engine.attacks.registry import iterations, make_attack
+from engine.attacks.torchattacks_wrappers import make_autoattack, preserved_state
 from engine.config.schema import AttackConfig
 from engine.evaluation.budget import check_budget
 from engine.evaluation.predict import predict
@@ -77,9 +77,22 @@ def test_apgd_at_least_as_strong_as_fgsm(lenet, fmnist_test) -> None:
 
 @pytest.mark.parametrize("cfg, message", [
     (AttackConfig("apgd", "Linf", 0.1, steps=10, alpha=0.01), "alpha"),
-    (AttackConfig("autoattack", "Linf", 0.1, steps=10), "steps"),
+    (AttackConfig("autoattack", "Linf", 0.1, random_start=True), "random_start"),
     (AttackConfig("apgd", "L1", 1.0, steps=10), "norm"),
 ])
 def test_bad_settings_raise_a_clear_error(lenet, cfg: AttackConfig, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_attack(lenet, cfg)
+
+
+def test_autoattack_is_the_papers_standard_ensemble(lenet) -> None:
+    """Croce & Hein 2020's standard version: APGD-CE, APGD-T, FAB-T at 100 iterations (torchattacks'
+    own AutoAttack runs 10), both targeted attacks over the 9 other classes, then Square with 5,000 queries."""
+    cfg = AttackConfig("autoattack", "L2", 1.0)
+    cfg = AttackConfig("autoattack", "L2", 1.0, steps=iterations(cfg))
+    parts = make_autoattack(lenet, cfg, classes=10, seed=0).attacks
+    assert [type(part).__name__ for part in parts] == ["APGD", "APGDT", "FAB", "Square"]
+    assert [part.steps for part in parts[:3]] == [100, 100, 100] and parts[3].n_queries == 5000
+    assert parts[0].loss == "ce" and parts[2].multi_targeted
+    assert parts[1].n_target_classes == parts[2].n_target_classes == 9
+    assert all(part.norm == "L2" and part.eps == 1.0 and part.n_restarts == 1 for part in parts)
