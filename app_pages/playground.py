@@ -68,9 +68,9 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
                          value=channels == 1 and light_background, key="pg_invert")
     x = to_model_input(image, (channels, height, width), invert)
     original, model_input = st.columns(2)
-    width, height = decoded.size
-    original.image(preview(image), caption=f"Uploaded {decoded.format} ({width} x {height}, {decoded.mode})",
-                   width=SHOWN_PIXELS)
+    file_width, file_height = decoded.size
+    original.image(preview(image), caption=f"Uploaded {decoded.format} ({file_width} x {file_height}, "
+                                           f"{decoded.mode})", width=SHOWN_PIXELS)
     model_input.image(_as_picture(x), caption=f"Model input ({channels} x {height} x {width})")
     known = st.selectbox("True class (optional)", ["unknown", *classes], key="pg_label")
     return x, None if known == "unknown" else classes.index(known)
