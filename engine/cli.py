@@ -99,9 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     bench = commands.add_parser(
-        "bench", parents=[machine], help="time our attacks against torchattacks' on one model and one batch",
+        "bench", parents=[machine],
+        help="time our attacks against torchattacks', Foolbox's and ART's on one model and one batch",
         description="Train (once, cached) or load a standard LeNet5 on Fashion-MNIST, run every attack setting of "
-                    "the bench table on the same test images, and write OUT/bench.json and OUT/bench.md: "
+                    "the bench table and its peers' counterparts (torchattacks, Foolbox, ART: those installed) on the "
+                    "same test images, timed interleaved, and write OUT/bench.json and OUT/bench.md: "
                     "images/s, the forward+backward limit and efficiency, success rates, peak memory, and "
                     "the time to generate 60,000 examples next to Park & So 2020.")
     bench.add_argument("--out", required=True, help="directory for bench.json and bench.md")
@@ -110,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--attacks", default="", help="comma-separated attack names to run (default: all)")
     bench.add_argument("--model", default=None, help="checkpoint to attack (default: the cached standard LeNet5)")
     bench.add_argument("--reference-images", type=int, default=32,
-                       help="images for torchattacks' per-image loops (DeepFool, JSMA)")
+                       help="images for the slow peers (torchattacks' per-image DeepFool and JSMA, ART's C&W)")
     bench.add_argument("--memory-batch", type=int, default=128,
                        help="batch of the peak-memory measurement of deepfool and jsma; 0 skips it")
     bench.add_argument("--training-images", type=int, default=10000,

@@ -1,4 +1,4 @@
-"""The bench table: which attacks run, in which norms and settings, against which torchattacks attack."""
+"""The bench table: which attacks run, in which norms and settings, against which peers' counterparts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.attacks.registry import ATTACKS
-from engine.bench import references
-from engine.bench.references import Build
+from engine.bench import art_references as art
+from engine.bench import foolbox_references as foolbox
+from engine.bench import references as torchattacks
+from engine.bench.peers import Reference
 from engine.config.schema import AttackConfig
 
 RADII = {"Linf": 0.1, "L2": 1.5, "L1": 10.0}  # Fashion-MNIST radii that break most of a standard LeNet5
@@ -24,14 +26,6 @@ def apgd_passes(cfg: AttackConfig) -> float:
 
 
 @dataclass(frozen=True)
-class Reference:
-    """torchattacks' counterpart of a setting, built with the registry's protocol (see ``references``)."""
-
-    build: Build
-    per_image: bool = False  # loops over single images: timed and judged on a subset
-
-
-@dataclass(frozen=True)
 class BenchEntry:
     """One attack of the bench, in one or more norms."""
 
@@ -40,7 +34,7 @@ class BenchEntry:
     steps: int = 1
     random_start: bool = False
     options: dict[str, float] = field(default_factory=dict)
-    references: dict[str, Reference] = field(default_factory=dict)  # by norm
+    references: dict[str, tuple[Reference, ...]] = field(default_factory=dict)  # by norm: the peers' counterparts
     passes: Callable[[AttackConfig], float] | None = None  # forward+backward passes of one run
     counted_passes: bool = False  # the passes are the gradient forwards counted in the warm-up run
 
@@ -51,21 +45,29 @@ class BenchEntry:
         return None if self.passes is None else self.passes(cfg)
 
 
+PGD_REFERENCES = {"Linf": (torchattacks.PGD, foolbox.PGD, art.PGD), "L2": (torchattacks.PGDL2, foolbox.PGD, art.PGD),
+                  "L1": (foolbox.PGD_L1, art.PGD_L1)}
+
 BENCH: tuple[BenchEntry, ...] = (
-    BenchEntry("fgsm", references={"Linf": Reference(references.fgsm)}, passes=steps_times_restarts),
-    BenchEntry("pgd", steps=10, random_start=True, passes=steps_times_restarts,
-               references={"Linf": Reference(references.pgd), "L2": Reference(references.pgdl2)}),
-    # Park & So's confidence 5, at the engine's default Adam step (lr 0.05) for both implementations.
+    BenchEntry("fgsm", passes=steps_times_restarts,
+               references={"Linf": (torchattacks.FGSM, foolbox.FGM, art.FGM), "L2": (foolbox.FGM, art.FGM),
+                           "L1": (foolbox.FGM_L1, art.FGM_L1)}),
+    BenchEntry("pgd", steps=10, random_start=True, passes=steps_times_restarts, references=PGD_REFERENCES),
+    BenchEntry("pgd", ("L2",), steps=20, random_start=True, passes=steps_times_restarts, references=PGD_REFERENCES),
+    # Park & So's confidence 5, at the engine's default Adam step (lr 0.05) for every implementation.
     # C&W's passes are the Adam iterations actually run (early abort shrinks the batch).
-    BenchEntry("cw", ("L2",), steps=100, options={"confidence": 5.0}, references={"L2": Reference(references.cw)},
-               counted_passes=True),
-    BenchEntry("deepfool", ("L2",), steps=50, references={"L2": Reference(references.deepfool, per_image=True)}),
+    BenchEntry("cw", ("L2",), steps=100, options={"confidence": 5.0}, counted_passes=True,
+               references={"L2": (torchattacks.CW, foolbox.CW, art.CW)}),
+    BenchEntry("deepfool", ("L2",), steps=50,
+               references={"L2": (torchattacks.DEEPFOOL, foolbox.DEEPFOOL, art.DEEPFOOL)}),
+    # 100 steps, not the registry's 300, to keep the bench short; one gradient per step.
+    BenchEntry("ddn", ("L2",), steps=100, passes=steps_times_restarts, references={"L2": (foolbox.DDN,)}),
     BenchEntry("jsma", ("L0",), options={"theta": 1.0, "gamma": 0.1},
-               references={"L0": Reference(references.jsma, per_image=True)}),
+               references={"L0": (torchattacks.JSMA, art.JSMA)}),
     BenchEntry("apgd", ("Linf", "L2"), steps=10, passes=apgd_passes,
-               references={"Linf": Reference(references.apgd), "L2": Reference(references.apgd)}),
+               references={"Linf": (torchattacks.APGD, art.APGD), "L2": (torchattacks.APGD, art.APGD)}),
     BenchEntry("autoattack", ("Linf", "L2"),
-               references={"Linf": Reference(references.autoattack), "L2": Reference(references.autoattack)}),
+               references={"Linf": (torchattacks.AUTOATTACK,), "L2": (torchattacks.AUTOATTACK,)}),
     BenchEntry("noise", options={"draws": 10.0}),
 )
 
@@ -78,8 +80,9 @@ class BenchSetting:
     config: AttackConfig
 
     @property
-    def reference(self) -> Reference | None:
-        return self.entry.references.get(self.config.norm)
+    def references(self) -> tuple[Reference, ...]:
+        """The peers' counterparts of this setting, in the entry's order."""
+        return self.entry.references.get(self.config.norm, ())
 
 
 def _setting(entry: BenchEntry, norm: str) -> BenchSetting | str:

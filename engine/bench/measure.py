@@ -1,5 +1,5 @@
-"""The timing harness: a counted and judged warm-up, then the median of timed runs; the
-forward+backward limit a gradient attack's time is compared with."""
+"""The timing harness: a counted and judged warm-up of every attack of a row, then the median of
+interleaved timed runs; the forward+backward limit a gradient attack's time is compared with."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.attacks.norms import perturbation_norm
 from engine.attacks.pgd import input_gradient
 from engine.attacks.registry import Attack
 from engine.config.schema import AttackConfig
@@ -28,7 +29,16 @@ class Measurement:
     images_per_second: float
     success: float | None  # share misclassified after the attack; None when the output broke the budget
     gradient_forwards: int  # forward passes with autograd on in one run (counted in the warm-up)
+    median_norm: float | None = None  # median ||x_adv - x|| in the setting's norm over the fooled images
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """One attack of a row, run on the first ``images`` images of the batch."""
+
+    attack: Attack
+    images: int
 
 
 def _sync(device: torch.device) -> None:
@@ -36,15 +46,17 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _seconds(run: Callable[[], object], device: torch.device) -> float:
+    """Wall time of one call of ``run``."""
+    start = time.perf_counter()
+    run()
+    _sync(device)
+    return time.perf_counter() - start
+
+
 def median_seconds(run: Callable[[], object], repeats: int, device: torch.device) -> float:
     """Median wall time of ``repeats`` calls of ``run`` (the caller has warmed it up)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(_seconds(run, device) for _ in range(repeats))
 
 
 def gradient_seconds(model: nn.Module, x: torch.Tensor, y: torch.Tensor, repeats: int) -> float:
@@ -79,15 +91,52 @@ def judge(model: nn.Module, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tenso
     return predict(model, x_adv) != y, ""
 
 
-def measure(attack: Attack, model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig,
-            repeats: int) -> tuple[Measurement, torch.Tensor | None]:
-    """Warm up (counted, judged), then time ``attack`` on x [N, C, H, W], y [N]; also the fooled mask [N]."""
+def _median_norm(x: torch.Tensor, x_adv: torch.Tensor, fooled: torch.Tensor | None, norm: str) -> float | None:
+    """Median ||x_adv - x|| over the fooled images (x, x_adv [N, C, H, W], fooled bool [N]); None if none."""
+    if fooled is None or not fooled.any():
+        return None
+    return perturbation_norm(x_adv[fooled] - x[fooled], norm).median().item()
+
+
+@dataclass(frozen=True)
+class _WarmUp:
+    """What the counted and judged warm-up run of an attack on ``images`` images found."""
+
+    images: int
+    fooled: torch.Tensor | None  # bool [images]; None when the output broke the budget
+    gradient_forwards: int
+    median_norm: float | None
+    note: str
+
+    def measurement(self, seconds: float) -> Measurement:
+        """The warm-up's findings with the median time of one run."""
+        success = None if self.fooled is None else self.fooled.float().mean().item()
+        return Measurement(self.images, seconds, self.images / seconds, success, self.gradient_forwards,
+                           self.median_norm, self.note)
+
+
+def _warm_up(attack: Attack, model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig) -> _WarmUp:
+    """One counted and judged run of ``attack`` on x [N, C, H, W], y [N]."""
     with counting_gradient_forwards(model) as counter:
         x_adv = attack(x, y)
     fooled, note = judge(model, x, x_adv, y, cfg)
-    seconds = median_seconds(partial(attack, x, y), repeats, x.device)
-    success = None if fooled is None else fooled.float().mean().item()
-    return Measurement(len(x), seconds, len(x) / seconds, success, counter[0], note), fooled
+    return _WarmUp(len(x), fooled, counter[0], _median_norm(x, x_adv, fooled, cfg.norm), note)
+
+
+def measure_together(contestants: list[Contestant], model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                     cfg: AttackConfig, repeats: int) -> list[tuple[Measurement, torch.Tensor | None]]:
+    """Each contestant's measurement and fooled mask [images] on x [N, C, H, W], y [N], timed interleaved.
+
+    Every contestant is warmed up (counted, judged) first; then each of the ``repeats`` rounds times
+    every contestant once, in order, so that a load drifting on a shared machine hits all alike.
+    """
+    batches = [(c.attack, x[:c.images], y[:c.images]) for c in contestants]
+    warm = [_warm_up(attack, model, xs, ys, cfg) for attack, xs, ys in batches]
+    times: list[list[float]] = [[] for _ in batches]
+    for _ in range(repeats):
+        for (attack, xs, ys), spent in zip(batches, times, strict=True):
+            spent.append(_seconds(partial(attack, xs, ys), x.device))
+    return [(w.measurement(statistics.median(spent)), w.fooled) for w, spent in zip(warm, times, strict=True)]
 
 
 def efficiency(passes: float | None, forward_backward_seconds: float, run: Measurement) -> float | None:

@@ -1,11 +1,9 @@
-"""torchattacks' counterparts of the bench's settings, built like the engine's attacks.
+"""torchattacks' counterparts of the bench's settings (``peers.Reference``s), built like the engine's attacks.
 
-Each build here has the registry's protocol, ``build(model, cfg, generator) -> attack(x, y) -> x_adv``,
-and runs torchattacks through ``run_torchattack``: every module's train/eval mode and torch's global
-random state are restored, and each call draws one seed from ``generator``. torchattacks' FGSM, PGD,
-C&W, DeepFool and JSMA take no seed, so torch's global generator is seeded with it (PGD's random start
-draws from it); APGD and AutoAttack are the engine's own wrappers, which hand the seed to torchattacks.
-torchattacks is imported on first use, as in ``torchattacks_wrappers``.
+torchattacks' FGSM, PGD, C&W, DeepFool and JSMA take no seed: ``peers.seeded`` seeds torch's global
+generator before each call (PGD's random start draws from it) and restores it, with every module's
+train/eval mode, afterwards. APGD and AutoAttack are the engine's own wrappers, which hand a seed to
+torchattacks. torchattacks is imported on first use, as in ``torchattacks_wrappers``.
 """
 
 from __future__ import annotations
@@ -19,25 +17,24 @@ from torch import nn
 
 from engine.attacks.options import merged_options
 from engine.attacks.registry import ATTACKS, Attack, step_size
-from engine.attacks.torchattacks_wrappers import build_apgd, build_autoattack, run_torchattack
+from engine.attacks.torchattacks_wrappers import build_apgd, build_autoattack
+from engine.bench.peers import Build, Reference, seeded
 from engine.config.schema import AttackConfig
 
 if TYPE_CHECKING:
     from torchattacks.attack import Attack as TorchAttack
 
 Make = Callable[[nn.Module, AttackConfig], "TorchAttack"]
-Build = Callable[[nn.Module, AttackConfig, torch.Generator | None], Attack]
 
 
-def _globally_seeded(make: Make, model: nn.Module, cfg: AttackConfig, seed: int) -> TorchAttack:
-    """``make(model, cfg)`` with torch's global generator seeded (``run_torchattack`` restores it)."""
-    torch.manual_seed(seed)
-    return make(model, cfg)
+def _made_and_run(make: Make, model: nn.Module, cfg: AttackConfig, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``make(model, cfg)`` run on x [N, C, H, W], y [N] (built after the seed is set)."""
+    return make(model, cfg)(x, y)
 
 
-def _seeded_build(make: Make, model: nn.Module, cfg: AttackConfig, generator: torch.Generator | None) -> Attack:
-    """``attack(x, y)``: ``make(model, cfg)`` run on x [N, C, H, W], y [N], seeded from ``generator``."""
-    return partial(run_torchattack, model, partial(_globally_seeded, make, model, cfg), generator=generator)
+def _build(make: Make, model: nn.Module, cfg: AttackConfig, generator: torch.Generator | None) -> Attack:
+    """``attack(x, y)``: ``make(model, cfg)`` on x [N, C, H, W], y [N], seeded from ``generator``."""
+    return seeded(model, partial(_made_and_run, make, model, cfg), generator)
 
 
 def _fgsm(model: nn.Module, cfg: AttackConfig) -> TorchAttack:
@@ -49,13 +46,14 @@ def _fgsm(model: nn.Module, cfg: AttackConfig) -> TorchAttack:
 def _pgd(model: nn.Module, cfg: AttackConfig) -> TorchAttack:
     import torchattacks
 
-    return torchattacks.PGD(model, eps=cfg.eps, alpha=step_size(cfg), steps=cfg.steps, random_start=True)
+    return torchattacks.PGD(model, eps=cfg.eps, alpha=step_size(cfg), steps=cfg.steps, random_start=cfg.random_start)
 
 
 def _pgdl2(model: nn.Module, cfg: AttackConfig) -> TorchAttack:
     import torchattacks
 
-    return torchattacks.PGDL2(model, eps=cfg.eps, alpha=step_size(cfg), steps=cfg.steps, random_start=True)
+    return torchattacks.PGDL2(model, eps=cfg.eps, alpha=step_size(cfg), steps=cfg.steps,
+                              random_start=cfg.random_start)
 
 
 def _cw(model: nn.Module, cfg: AttackConfig) -> TorchAttack:
@@ -80,11 +78,17 @@ def _jsma(model: nn.Module, cfg: AttackConfig) -> TorchAttack:
     return torchattacks.JSMA(model, theta=options["theta"], gamma=options["gamma"])
 
 
-fgsm: Build = partial(_seeded_build, _fgsm)
-pgd: Build = partial(_seeded_build, _pgd)
-pgdl2: Build = partial(_seeded_build, _pgdl2)
-cw: Build = partial(_seeded_build, _cw)
-deepfool: Build = partial(_seeded_build, _deepfool)
-jsma: Build = partial(_seeded_build, _jsma)
-apgd: Build = build_apgd
-autoattack: Build = build_autoattack
+def _reference(make: Make, subset: bool = False, note: str = "", same_work: bool = True) -> Reference:
+    build: Build = partial(_build, make)
+    return Reference("torchattacks", build, subset, note, same_work)
+
+
+FGSM = _reference(_fgsm)
+PGD = _reference(_pgd)
+PGDL2 = _reference(_pgdl2)
+CW = _reference(_cw, note="no search over c: one run of steps Adam iterations at c = 1 (whole-batch early stop), "
+                          "a ninth of our work, so never the fastest peer", same_work=False)
+DEEPFOOL = _reference(_deepfool, subset=True, note="loops over single images; applies the overshoot per step")
+JSMA = _reference(_jsma, subset=True, note="loops over single images; untargeted mode assumes 10 classes")
+APGD = Reference("torchattacks", build_apgd, note="ours is the engine's wrapper of torchattacks' APGD")
+AUTOATTACK = Reference("torchattacks", build_autoattack, note="ours is the engine's wrapper of torchattacks' parts")

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.bench import peers
 from engine.bench.entries import BENCH, expand
 from engine.bench.memory import PROC_CLEAR_REFS, memory_rows
 from engine.bench.report import BenchReport, sixty_thousand
@@ -36,7 +37,7 @@ class BenchOptions:
     model: str | None = None  # checkpoint (.safetensors); None = the cached standard LeNet5
     data_root: str | None = None
     device: str = "auto"
-    reference_images: int = 32  # images for torchattacks' per-image loops
+    reference_images: int = 32  # images for the slow peers (per-image loops), marked Reference.subset
     memory_batch: int = 128  # batch of the memory measurement; 0 = skip it
     training_images: int = 10000  # training images of the epoch-cost measurement; 0 = skip it
 
@@ -77,12 +78,10 @@ def bench_model(options: BenchOptions, device: torch.device) -> tuple[nn.Module,
 
 def _setup(options: BenchOptions, meta: dict[str, Any], path: Path, device: torch.device,
            clean: float) -> dict[str, Any]:
-    import torchattacks
-
     return {"model": str(path), "arch": meta["arch"], "dataset": meta["dataset"], "images": options.images,
             "clean_accuracy": clean, "repeats": options.repeats, "device": str(device),
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-            "torchattacks": torchattacks.__version__, "memory_format": "channels_last",
+            "peers": peers.versions(), "memory_format": "channels_last",
             "reference_images": options.reference_images,
             "memory_batch": options.memory_batch, "training_images": options.training_images}
 

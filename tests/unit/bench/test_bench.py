@@ -1,20 +1,27 @@
-"""``python -m engine bench`` end to end on a tiny setting: valid JSON, a Markdown table; no timing asserts."""
+"""``python -m engine bench`` end to end on a tiny setting: valid JSON, Markdown tables, every peer named,
+a missing peer skipped with a note; no timing asserts."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+from engine.bench import peers
 from engine.bench.entries import BENCH, RADII, BenchEntry, expand
+from engine.bench.rows import bench_setting
 from engine.cli import main
 from engine.models.checkpoints import save_checkpoint
 
 pytestmark = pytest.mark.real_data
 
-COLUMNS = ("attack", "norm", "eps", "ours img/s", "torchattacks img/s", "speed-up", "passes", "limit img/s",
-           "efficiency", "torchattacks efficiency", "ours success", "torchattacks success")
+COLUMNS = ("attack", "norm", "eps", "steps", "ours img/s", "passes", "limit img/s", "efficiency", "ours success",
+           "fastest peer", "peer img/s", "ours / fastest", "peer success")
+PEER_COLUMNS = ("attack", "norm", "eps", "steps", "implementation", "images", "img/s", "ours / this", "efficiency",
+                "success", "median norm of the fooled")
 
 
 def _strict(constant: str) -> float:
@@ -49,22 +56,59 @@ def test_writes_strict_json_with_every_selected_setting(bench_run) -> None:
     assert costs["pgd-7"]["bound"] == 8 and all(c["seconds"] > 0 for c in costs.values())
 
 
-def test_torchattacks_is_compared_where_it_has_the_attack(bench_run) -> None:
+def _peers(row: dict) -> dict[str, dict]:
+    return {peer["peer"]: peer for peer in row["peers"]}
+
+
+def test_every_peer_is_compared_where_it_has_the_attack(bench_run) -> None:
     out, _ = bench_run
-    rows = {(r["attack"], r["norm"]): r for r in json.loads((out / "bench.json").read_text())["rows"]}
-    assert rows["fgsm", "Linf"]["torchattacks"]["images"] == 64
-    assert rows["fgsm", "Linf"]["passes"] == 1 and rows["fgsm", "Linf"]["efficiency"] > 0
-    assert rows["jsma", "L0"]["torchattacks"]["images"] == 2  # per-image loop: a subset
-    assert rows["noise", "L2"]["torchattacks"] is None and rows["noise", "L2"]["passes"] is None
+    report = json.loads((out / "bench.json").read_text())
+    assert set(report["setup"]["peers"]) == {"torchattacks", "foolbox", "art"}
+    rows = {(r["attack"], r["norm"]): r for r in report["rows"]}
+    fgsm = rows["fgsm", "Linf"]
+    assert list(_peers(fgsm)) == ["torchattacks", "foolbox", "art"]
+    assert all(peer["measurement"]["images"] == 64 and 0 <= peer["measurement"]["success"] <= 1
+               for peer in fgsm["peers"])
+    assert fgsm["fastest_peer"] in _peers(fgsm) and fgsm["ours_over_fastest"] > 0
+    assert fgsm["passes"] == 1 and fgsm["efficiency"] > 0
+    fgsm_l1 = _peers(rows["fgsm", "L1"])
+    assert list(fgsm_l1) == ["foolbox", "art"] and "dense" in fgsm_l1["art"]["note"]
+    jsma = _peers(rows["jsma", "L0"])
+    assert jsma["torchattacks"]["measurement"]["images"] == 2  # a per-image loop: timed on a subset
+    assert "first 2 images" in jsma["torchattacks"]["note"] and jsma["art"]["measurement"]["images"] == 64
+    noise = rows["noise", "L2"]
+    assert noise["peers"] == [] and noise["fastest_peer"] is None and noise["passes"] is None
 
 
-def test_writes_a_markdown_table_with_the_expected_columns(bench_run) -> None:
+def _table(text: str, after: str) -> tuple[list[str], str, list[str]]:
+    """The header cells, the rule and the body lines of the first Markdown table after the line ``after``."""
+    block = text.split(after, 1)[1].strip().split("\n\n")[0] if after else text.split("\n\n")[0]
+    header, rule, *body = block.splitlines()
+    return [cell.strip() for cell in header.strip("|").split("|")], rule, body
+
+
+def test_writes_markdown_tables_with_the_expected_columns(bench_run) -> None:
     _, text = bench_run
-    header, rule, *body = text.split("\n\n")[0].splitlines()
-    assert [cell.strip() for cell in header.strip("|").split("|")] == list(COLUMNS)
-    assert set(rule.replace("|", "").split()) == {"---"}
+    header, rule, body = _table(text, "")
+    assert header == list(COLUMNS) and set(rule.replace("|", "").split()) == {"---"}
     assert sum(line.startswith("| fgsm") for line in body) == len(RADII)
+    header, _, body = _table(text, "Every implementation, per setting:")
+    assert header == list(PEER_COLUMNS)
+    fgsm_linf = [line.split("|")[5].strip() for line in body if line.startswith("| fgsm | Linf")]
+    assert fgsm_linf == ["ours", "torchattacks", "foolbox", "art"]
     assert "Park & So 2080Ti s" in text and "peak RSS MiB" in text and "ratio to standard" in text
+
+
+def test_a_missing_peer_is_skipped_with_a_note(lenet, fmnist_test, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "foolbox", None)  # ``import foolbox`` now raises ImportError
+    x, y = fmnist_test.head(8).tensors(torch.device("cpu"))
+    settings, _ = expand(BENCH, ("fgsm",))
+    (l2,) = [s for s in settings if s.config.norm == "L2"]
+    row = bench_setting(l2, lenet, x, y, repeats=1, subset=2)
+    found = {peer.peer: peer for peer in row.peers}
+    assert found["foolbox"].measurement is None and "foolbox is not installed" in found["foolbox"].note
+    assert found["art"].measurement is not None and row.fastest_peer == "art"
+    assert peers.versions()["foolbox"] is None
 
 
 def test_unregistered_attacks_are_skipped_with_a_note() -> None:
