@@ -154,11 +154,32 @@ def test_corrupt_idx_files_name_themselves(tmp_path: Path, capsys: pytest.Captur
         load_split("fashion_mnist", "train", tmp_path)
 
 
+def _restore_default_ctrl_c() -> None:
+    """In the child before exec: SIGINT back to its default, as at a terminal. A runner that ignores SIGINT
+    (a background CI job) passes that on, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _wait_until_torch_is_loading(pid: int, timeout_s: float = 60.0) -> None:
+    """Block until the process at ``pid`` has mapped a torch library, i.e. it is importing torch."""
+    deadline = time.monotonic() + timeout_s
+    maps = Path(f"/proc/{pid}/maps")
+    while time.monotonic() < deadline:
+        try:
+            if "torch" in maps.read_text():
+                return
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise AssertionError(f"the command line did not start importing torch within {timeout_s:.0f} s")
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc to see the import")
 def test_ctrl_c_while_the_command_line_starts_gives_no_traceback(tmp_path: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "engine", "run", str(SMOKE), "--out", str(tmp_path / "s"),
                                 "--dry-run"], cwd=REPO, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    time.sleep(0.5)  # importing torch takes seconds
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_restore_default_ctrl_c)
+    _wait_until_torch_is_loading(process.pid)
     process.send_signal(signal.SIGINT)
     _, error = process.communicate(timeout=120)
     assert process.returncode == 130 and "Traceback" not in error, error
