@@ -15,6 +15,7 @@ import torch
 from engine.core.tensors import per_example
 
 SPARSE_QUANTILE = 0.99  # L1 steps move the coordinates whose |gradient| is in the top 1 %
+NEWTON_EVALUATIONS = 12  # passes of the L1-box projection's Newton steps before it sorts the breakpoints
 
 
 def perturbation_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
@@ -106,10 +107,15 @@ def _compact(keep: torch.Tensor, *values: torch.Tensor) -> tuple[torch.Tensor, .
                  for array in values)
 
 
-def _rounded_up(threshold: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """A float64 threshold [N, 1] in ``dtype``, rounded up so that shrinking by it stays in the budget."""
-    rounded = threshold.to(dtype)
-    return torch.where(rounded.double() < threshold, torch.nextafter(rounded, rounded.new_tensor(torch.inf)), rounded)
+def _rounded(value: torch.Tensor, dtype: torch.dtype, toward: float) -> torch.Tensor:
+    """A float64 value [N, 1] in ``dtype``, rounded towards ``toward`` (inf: up, -inf: down) where inexact.
+
+    Rounded up, a threshold keeps the shrunk vector inside the budget; rounded down to t, it keeps the
+    comparisons x > value exact as x > t for every x of that dtype.
+    """
+    rounded = value.to(dtype)
+    inexact = rounded.double() < value if toward > 0 else rounded.double() > value
+    return torch.where(inexact, torch.nextafter(rounded, rounded.new_tensor(toward)), rounded)
 
 
 def _ball_threshold(magnitude: torch.Tensor, eps: float) -> torch.Tensor:
@@ -135,7 +141,7 @@ def project_l1_ball(v: torch.Tensor, eps: float) -> torch.Tensor:
     magnitude = flat.abs()
     (kept,) = _compact(magnitude > 0, magnitude)
     theta = _ball_threshold(kept, eps)
-    return (flat.sign() * (magnitude - _rounded_up(theta, v.dtype)).clamp_min(0)).view(v.shape)
+    return (flat.sign() * (magnitude - _rounded(theta, v.dtype, torch.inf)).clamp_min(0)).view(v.shape)
 
 
 def _breakpoints(magnitude: torch.Tensor, room: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,23 +174,95 @@ def _box_threshold(magnitude: torch.Tensor, room: torch.Tensor, eps: float) -> t
     return torch.where(above == 0, 0.0, lam)
 
 
+def _shrinking_line(magnitude: torch.Tensor, lam: torch.Tensor,
+                    capped: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The line S - n lam that g (``_newton_box_threshold``) follows just right of lam: S and n, [n, 1] float64.
+
+    magnitude: [n, d]; lam: [n, 1] float64; capped: [n, 2] float64, the count and the sum of the starts
+    of the coordinates with start > lam. One pass over the magnitudes, in their own dtype: magnitude > lam
+    is read as magnitude > lam rounded down to that dtype, which is the same test.
+    """
+    shrinking = torch.sub(magnitude, _rounded(lam, magnitude.dtype, -torch.inf)).clamp_min_(0).sign_()
+    count = shrinking.sum(dim=1, keepdim=True).double()  # exact: fewer than 2^24 ones
+    total = shrinking.mul_(magnitude).sum(dim=1, keepdim=True, dtype=torch.float64)
+    return total - capped[:, 1:], count - capped[:, :1]
+
+
+def _newton_box_threshold(magnitude: torch.Tensor, capacity: torch.Tensor,
+                          eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The root lam of g(lam) = sum_i min(capacity_i, (magnitude_i - lam)+) = eps, 0 where g(0) <= eps,
+    by safeguarded Newton steps, without sorting.
+
+    magnitude, capacity = min(magnitude, room): [N, d] float32 or float64. Returns lam [N, 1] float64
+    and settled [N, 1] bool; lam means nothing where settled is False (rows that ran out of
+    ``NEWTON_EVALUATIONS``).
+
+    The semismooth Newton method of Cominetti, Mascarenhas & Silva (2014) for the continuous quadratic
+    knapsack, in the form of Michelot's (1986) simplex projection. Coordinate i starts to shrink at
+    start_i = magnitude_i - capacity_i and reaches 0 at magnitude_i, so just right of lam, g is the
+    line S - n lam with n = #(magnitude > lam) - #(start > lam) and S = sum(magnitude where magnitude >
+    lam) - sum(start where start > lam); the next point is its root (S - eps) / n. A point that is its
+    own next point is a root of g (so is a point where g is flat at eps). For float32 input S is an
+    exact sum (of float32 values and their exact float64 differences, unless they span more than 29
+    binary orders), so that root is rounded once: on PGD's iterates it is the interpolation between
+    sorted breakpoints (``_box_threshold``) to the last bit, or where they differ, the exact root. Steps
+    that would leave the bracket [lo, hi], g(lo) > eps >= g(hi), bisect it instead.
+
+    Starts are 0 but where |v| exceeds the box, a few coordinates kept in a list, so each evaluation
+    reads the magnitudes once (``_shrinking_line``); once half the rows have settled, only the others
+    are read. PGD-L1's iterates settle in three to six evaluations, against sorting 2d breakpoints.
+    """
+    total = capacity.sum(dim=1, keepdim=True, dtype=torch.float64)  # S at lam = 0, where g = S
+    rows, cols = (magnitude > capacity).nonzero().unbind(1)
+    start = magnitude[rows, cols].double() - capacity[rows, cols]
+    weights = torch.stack([torch.ones_like(start), start], dim=1)
+    linear = (magnitude.sign().sum(dim=1, keepdim=True).double()
+              - torch.bincount(rows, minlength=len(total))[:, None])
+    settled = total <= eps
+    at, lo, hi = torch.zeros_like(total), torch.zeros_like(total), magnitude.amax(dim=1, keepdim=True).double()
+    newton = (total - eps) / linear
+    for _ in range(NEWTON_EVALUATIONS):
+        unsettled = len(total) - int(settled.sum())
+        if unsettled == 0:
+            break
+        above = newton > at  # g(at) > eps, also where n is 0; settled rows stay, rows inside at 0
+        lo, hi = torch.where(above, at, lo), torch.where(above, hi, at)
+        at = torch.where(newton.clamp(lo, hi) == newton, newton, (lo + hi) / 2)
+        capped = total.new_zeros(len(total), 2).index_add_(0, rows, weights * (start[:, None] > at[rows]))
+        if 2 * unsettled > len(total):
+            total, linear = _shrinking_line(magnitude, at, capped)
+        else:
+            active = (~settled[:, 0]).nonzero()[:, 0]
+            part_total, part_linear = _shrinking_line(magnitude[active], at[active], capped[active])
+            total, linear = total.index_copy(0, active, part_total), linear.index_copy(0, active, part_linear)
+        newton = (total - eps) / linear
+        newton = torch.where(newton.isnan(), at, newton)  # 0 / 0: g is flat at eps right of at
+        settled |= newton == at
+    return at, settled
+
+
 def project_l1_box(v: torch.Tensor, eps: float, lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
     """Exact Euclidean projection of every v[i] onto {d : ||d||_1 <= eps, lower <= d <= upper}.
 
     v, lower, upper: [N, ...] with lower <= 0 <= upper (pixels: lower = -x, upper = 1 - x).
     Exact up to rounding: for a multiplier lam >= 0 of the L1 constraint the problem splits into
     one-dimensional convex problems, solved by the soft threshold clamped to the box,
-    d(lam) = sign(v) min(room, (|v| - lam)+) with room the box's room on v's side; lam = 0 when
-    d(0) is in the ball, else the root of ||d(lam)||_1 = eps (``_box_threshold``, in float64,
-    rounded up to v's dtype).
+    d(lam) = clamp(sign(v) (|v| - lam)+, lower, upper); lam = 0 when d(0) is in the ball, else the root
+    of ||d(lam)||_1 = eps, in float64, by Newton steps (``_newton_box_threshold``) or, for rows they
+    leave unsettled, from the sorted breakpoints (``_box_threshold``), rounded up to v's dtype.
     """
-    flat = v.flatten(1)
+    flat, low, high = v.flatten(1), lower.flatten(1), upper.flatten(1)
     magnitude = flat.abs()
-    room = torch.where(flat > 0, upper.flatten(1), -lower.flatten(1)).clamp_min(0)
-    kept, kept_room = _compact((magnitude > 0) & (room > 0), magnitude, room)
-    lam = _box_threshold(kept, kept_room, eps)
-    shrunk = torch.minimum(room, (magnitude - _rounded_up(lam, v.dtype)).clamp_min(0))
-    return (flat.sign() * shrunk).view(v.shape)
+    capacity = torch.clamp(flat, low, high).abs_()
+    work = torch.promote_types(v.dtype, torch.float32)
+    lam, settled = _newton_box_threshold(magnitude.to(work), capacity.to(work), eps)
+    if not bool(settled.all()):
+        left = ~settled[:, 0]
+        room = torch.where(flat[left] > 0, high[left], -low[left]).clamp_min(0)
+        kept, kept_room = _compact((magnitude[left] > 0) & (room > 0), magnitude[left], room)
+        lam[left] = _box_threshold(kept, kept_room, eps)
+    shrunk = (magnitude - _rounded(lam, v.dtype, torch.inf)).clamp_min_(0)
+    return torch.clamp(torch.copysign(shrunk, flat), low, high).view(v.shape)
 
 
 def steepest_l1_box(grad: torch.Tensor, eps: float, lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:

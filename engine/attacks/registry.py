@@ -104,7 +104,10 @@ ATTACKS: dict[str, AttackSpec] = {
 
 # Attacks whose results changed with no change to their settings: the revision joins their settings'
 # hash (``attack_settings``), so a rerun redoes exactly their sweeps. (name, norm) -> revision.
-REVISIONS = {("fgsm", "L1"): 2}  # 2: the exact steepest-ascent step; 1 was a sparse sign step of size eps
+REVISIONS = {
+    ("fgsm", "L1"): 2,  # 2: the exact steepest-ascent step; 1 was a sparse sign step of size eps
+    ("cw", "L2"): 2,  # 2: an example leaves after 3 checks without progress; 1 left at its first stalled check
+}
 
 
 def attack_settings(cfg: AttackConfig) -> dict[str, Any]:

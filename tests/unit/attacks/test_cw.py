@@ -97,6 +97,46 @@ def test_targeted_lands_on_the_target(model, images):
     assert hits[correct].float().mean() >= 0.9
 
 
+class _Counting(torch.nn.Module):
+    """Counts the example-iterations of an attack: rows of every forward pass with gradients."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model, self.rows = model, 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            self.rows += len(x)
+        return self.model(x)
+
+
+def test_early_abort_stays_at_the_attacks_own_optimum(model):
+    """Per image, the early abort ends within a hair of the attack without it, and still saves iterations.
+
+    The study's setting on the first 100 test images (75 fooled). Measured: the new rule leaves every image
+    within 0.1 % of abort off, in 97 % of its iterations; the former rule (drop at the first check whose
+    loss had not fallen by 0.01 %) left 21 of 75 images more than 1 % farther (worst 1.19x). The bound is
+    issue 18's target: at most 2 % of the images more than 1 % farther (1.8 % measured on the shipped
+    standard LeNet5 over 500 images), median L2 within 0.5 %.
+    """
+    x, y = load_split("fashion_mnist", "test").head(100).tensors()
+    counted = _Counting(model)
+    l2, rows = {}, {}
+    for abort in (False, True):
+        counted.rows = 0
+        x_adv = cw_l2(counted, x, y, CWSettings(steps=100, search_steps=5, initial_const=0.1, abort_early=abort))
+        fooled = _fooled(model, x_adv, y)
+        l2[abort], rows[abort] = torch.where(fooled, _l2(x_adv, x), math.inf), counted.rows
+    with torch.no_grad():
+        reached = torch.isfinite(l2[False]) & (model(x).argmax(1) == y)  # misclassified images stay at L2 0
+    assert reached.sum() >= 60
+    assert torch.isfinite(l2[True][reached]).all()
+    farther = l2[True][reached] > 1.01 * l2[False][reached]
+    assert farther.float().mean() <= 0.02
+    assert l2[True][reached].median() <= 1.005 * l2[False][reached].median()
+    assert rows[True] < rows[False]
+
+
 def test_misclassified_examples_come_back_unchanged(model, images, attacked):
     x, _, correct = images
     assert (~correct).any()

@@ -10,6 +10,7 @@ import pytest
 import torch
 from scipy.optimize import linprog, minimize
 
+from engine.attacks import norms
 from engine.attacks.norms import (
     L1Step,
     perturbation_norm,
@@ -67,6 +68,48 @@ def test_box_projection_is_exact(seed: int) -> None:
     v, eps, x = small_problem(seed)
     ours = project_l1_box(_row(v), eps, _row(-x), _row(1 - x))[0].numpy()
     np.testing.assert_allclose(ours, reference_projection(v, eps, -x, 1 - x), atol=1e-7)
+
+
+@pytest.mark.parametrize("evaluations", [0, 1])
+@pytest.mark.parametrize("seed", range(10))
+def test_box_projection_is_exact_where_the_sort_takes_over(monkeypatch, seed: int, evaluations: int) -> None:
+    """Rows the Newton steps leave unsettled take their threshold from the sorted breakpoints."""
+    monkeypatch.setattr(norms, "NEWTON_EVALUATIONS", evaluations)
+    v, eps, x = small_problem(seed)
+    ours = project_l1_box(_row(v), eps, _row(-x), _row(1 - x))[0].numpy()
+    np.testing.assert_allclose(ours, reference_projection(v, eps, -x, 1 - x), atol=1e-7)
+
+
+@pytest.mark.parametrize("v, x, eps, expected", [
+    ([0.5, -0.5, 0.25, -0.25], [0.5] * 4, 0.5, [0.25, -0.25, 0.0, 0.0]),  # the root is a tied breakpoint
+    ([2.0, -2.0, 2.0], [0.5, 0.5, 0.9], 0.6, [0.25, -0.25, 0.1]),  # every coordinate starts beyond the box
+    ([2.0, 0.3], [0.5, 0.0], 0.5, [0.5, 0.0]),  # g is flat at eps right of its smallest root 0.3
+    ([0.7, -0.2, 0.1], [0.5, 0.5, 0.5], 0.0, [0.0, 0.0, 0.0]),
+])
+def test_box_projection_edge_cases(v: list, x: list, eps: float, expected: list) -> None:
+    v_, x_ = np.array(v), np.array(x)
+    ours = project_l1_box(_row(v_), eps, _row(-x_), _row(1 - x_))[0].numpy()
+    np.testing.assert_allclose(ours, expected, atol=1e-12)
+    np.testing.assert_allclose(ours, reference_projection(v_, eps, -x_, 1 - x_), atol=1e-7)
+
+
+def test_newton_steps_match_the_sorted_breakpoints(monkeypatch) -> None:
+    """Image-sized float32 batches (dense and sparse, tied, beyond the box, inside the ball): the Newton steps
+    settle every row, on the projection the sorted breakpoints give, to the last bit."""
+    generator = torch.Generator().manual_seed(3)
+    x = torch.rand(64, 784, generator=generator)
+    x[torch.rand(x.shape, generator=generator) < 0.3] = 1.0
+    batches = []
+    for density, scale, tied in [(1.0, 0.02, False), (0.05, 0.5, False), (0.3, 0.1, True), (1.0, 2.0, True)]:
+        v = torch.randn(x.shape, generator=generator) * scale * (torch.rand(x.shape, generator=generator) < density)
+        batches.append((v * 16).round() / 16 if tied else v)
+    for v in batches:
+        _, settled = norms._newton_box_threshold(v.abs(), torch.clamp(v, -x, 1 - x).abs(), 10.0)
+        assert settled.all()
+    ours = [project_l1_box(v, 10.0, -x, 1 - x) for v in batches]
+    monkeypatch.setattr(norms, "NEWTON_EVALUATIONS", 0)
+    for v, projected in zip(batches, ours, strict=True):
+        assert torch.equal(projected, project_l1_box(v, 10.0, -x, 1 - x))
 
 
 def test_feasible_points_are_left_alone() -> None:
@@ -138,6 +181,15 @@ def test_budget_box_and_accuracy(lenet, batch, name: str, eps: float) -> None:
     assert (predict(lenet, x_adv) == y).float().mean() <= (predict(lenet, x) == y).float().mean()
     if eps == 0:
         assert torch.equal(x_adv, x)
+
+
+@pytest.mark.real_data
+def test_pgd_is_unchanged_by_the_newton_steps(lenet, batch, monkeypatch) -> None:
+    """PGD-L1 gives the same images with the Newton-step threshold as with the sorted breakpoints."""
+    x, y = batch
+    ours = attack(lenet, "pgd", 10.0, steps=10)(x, y)
+    monkeypatch.setattr(norms, "NEWTON_EVALUATIONS", 0)
+    assert torch.equal(ours, attack(lenet, "pgd", 10.0, steps=10)(x, y))
 
 
 @pytest.mark.real_data
