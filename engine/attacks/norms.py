@@ -8,6 +8,7 @@ the loop's clamp; a step that can do better (L1) also reads the current point an
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import torch
@@ -15,6 +16,7 @@ import torch
 from engine.core.tensors import per_example
 
 SPARSE_QUANTILE = 0.99  # L1 steps move the coordinates whose |gradient| is in the top 1 %
+STEEPEST_L1_CANDIDATES = 32  # fewest coordinates the steepest L1 step ranks first (``_largest_until_spent``)
 NEWTON_EVALUATIONS = 12  # passes of the L1-box projection's Newton steps before it sorts the breakpoints
 
 
@@ -26,8 +28,9 @@ def perturbation_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
     if norm == "L0":
         return (flat != 0).sum(dim=1).to(delta.dtype)
     if norm in ("L1", "L2"):
-        # float64 sums: in float32 an L1 norm of 10 over 784 pixels is off by up to ~1e-5
-        return flat.double().norm(p=int(norm[1]), dim=1).to(delta.dtype)
+        # float64 sums (in float32 an L1 norm of 10 over 784 pixels is off by up to ~1e-5), accumulated
+        # without a float64 copy of delta: 3x faster on CPU
+        return torch.linalg.vector_norm(flat, int(norm[1]), dim=1, dtype=torch.float64).to(delta.dtype)
     raise ValueError(f"unknown norm {norm!r}; known: Linf, L2, L1, L0")
 
 
@@ -265,6 +268,25 @@ def project_l1_box(v: torch.Tensor, eps: float, lower: torch.Tensor, upper: torc
     return torch.clamp(torch.copysign(shrunk, flat), low, high).view(v.shape)
 
 
+def _largest_until_spent(magnitude: torch.Tensor, room: torch.Tensor,
+                         eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The indices [N, k] of the k largest magnitudes per row, largest first, and their rooms [N, k] in
+    float64, for the smallest k tried in which every row's rooms add up to eps (or k = d).
+
+    magnitude, room: [N, d]. Coordinates past the k-th get nothing in ``steepest_l1_box``, so a
+    partial sort (topk) of a few times eps coordinates (rooms are at most 1 for pixels) replaces
+    sorting all d: 7 ms -> 2 ms for 256 Fashion-MNIST images at eps 10; k doubles when it falls short.
+    """
+    d = magnitude.shape[1]
+    k = d if eps >= d / 2 else min(d, max(STEEPEST_L1_CANDIDATES, 2 * math.ceil(eps)))
+    while True:
+        order = magnitude.topk(k, dim=1).indices
+        ordered_room = room.gather(1, order).double()
+        if k == d or bool((ordered_room.sum(dim=1) >= eps).all()):
+            return order, ordered_room
+        k = min(d, 2 * k)
+
+
 def steepest_l1_box(grad: torch.Tensor, eps: float, lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
     """The exact maximiser of <grad[i], d> over {d : ||d||_1 <= eps, lower <= d <= upper} for every i.
 
@@ -275,9 +297,8 @@ def steepest_l1_box(grad: torch.Tensor, eps: float, lower: torch.Tensor, upper: 
     with zero gradient gain nothing and stay. Room sums run in float64.
     """
     flat = grad.flatten(1)
-    room = torch.where(flat > 0, upper.flatten(1), -lower.flatten(1)).masked_fill(flat == 0, 0).clamp_min(0)
-    order = flat.abs().argsort(dim=1, descending=True)
-    ordered_room = room.gather(1, order).double()
+    room = room_along(flat, lower.flatten(1), upper.flatten(1))
+    order, ordered_room = _largest_until_spent(flat.abs(), room, eps)
     spent_before = ordered_room.cumsum(dim=1) - ordered_room
     take = (eps - spent_before).clamp_min(0).minimum(ordered_room).to(flat.dtype)
     return (flat.sign() * torch.zeros_like(flat).scatter_(1, order, take)).view(grad.shape)
@@ -294,13 +315,15 @@ def sparse_sign(grad: torch.Tensor, quantile: float = SPARSE_QUANTILE) -> torch.
     return (signs / signs.abs().sum(dim=1, keepdim=True).clamp_min(1)).view(grad.shape)
 
 
-def _blocked(grad: torch.Tensor, x_adv: torch.Tensor) -> torch.Tensor:
-    """Bool, grad's shape: coordinates where moving along +grad would leave the box [0, 1].
+def room_along(grad: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
+    """How far each coordinate can move in its gradient's direction: upper where grad > 0, -lower where
+    grad < 0, 0 where grad == 0; grad, lower <= 0 <= upper: broadcastable [N, ...].
 
-    grad: [N, ...]; x_adv: the current point, broadcastable to grad. A coordinate is blocked at 0
-    when its gradient is negative and at 1 when it is positive.
+    Pixels: lower = -x, upper = 1 - x. Computed as relu(s * upper) + relu(s * lower) with s = sign(grad),
+    exact, and without boolean masks, which cost CPU torch 10-40x an arithmetic pass.
     """
-    return ((x_adv <= 0) & (grad < 0)) | ((x_adv >= 1) & (grad > 0))
+    direction = grad.sign()
+    return torch.relu(direction * upper).add_(torch.relu_(direction.mul_(lower)))
 
 
 class L1Step:
@@ -332,7 +355,7 @@ class L1Step:
     def ascent_direction(self, grad: torch.Tensor, x_adv: torch.Tensor | None = None) -> torch.Tensor:
         """Sparse sign step of unit L1 norm; with the current point x_adv, box-blocked coordinates are skipped."""
         if x_adv is not None:
-            grad = grad.masked_fill(_blocked(grad, x_adv), 0)
+            grad = grad * room_along(grad, -x_adv, 1 - x_adv).sign_()  # zero where the box blocks the move
         return sparse_sign(grad)
 
     def project(self, delta: torch.Tensor, eps: float, x: torch.Tensor | None = None) -> torch.Tensor:

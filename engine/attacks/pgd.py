@@ -20,8 +20,8 @@ def madry_alpha(eps: float, steps: int) -> float:
 
 
 def _to_box(x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
-    """The part of delta that keeps x + delta inside the pixel box [0, 1]."""
-    return (x + delta).clamp_(0, 1) - x
+    """The part of delta that keeps x + delta inside the pixel box [0, 1], written into ``delta``."""
+    return delta.add_(x).clamp_(0, 1).sub_(x)
 
 
 @torch.enable_grad()  # attacks need input gradients even when called under no_grad
@@ -34,13 +34,18 @@ def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.
 
 def _one_run(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: NormStep, eps: float,
              alpha: float, steps: int, random_start: bool, generator: torch.Generator | None) -> torch.Tensor:
-    delta = step.random_init(x, eps, generator) if random_start else torch.zeros_like(x)
-    delta = _to_box(x, delta)
+    """One projected-gradient run from x [N, C, H, W] (or a random start around it) -> x_adv [N, C, H, W].
+
+    The loop owns delta and each step's direction, so it updates them in place (one fresh tensor per step
+    fewer than four): on CPU a fresh 800 kB tensor costs page faults as well as its pass. The arithmetic
+    is unchanged to the bit: delta += alpha * direction, projection, then x + delta clamped minus x.
+    """
+    delta = _to_box(x, step.random_init(x, eps, generator)) if random_start else None
     for _ in range(steps):
-        x_adv = x + delta
-        direction = step.ascent_direction(input_gradient(model, x_adv, y), x_adv)
-        delta = _to_box(x, step.project(delta + alpha * direction, eps, x))
-    return x + delta
+        x_adv = x if delta is None else x + delta
+        moved = step.ascent_direction(input_gradient(model, x_adv, y), x_adv).mul_(alpha)
+        delta = _to_box(x, step.project(moved if delta is None else moved.add_(delta), eps, x))
+    return x.clone() if delta is None else x + delta
 
 
 @torch.no_grad()

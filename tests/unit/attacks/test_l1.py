@@ -16,6 +16,7 @@ from engine.attacks.norms import (
     perturbation_norm,
     project_l1_ball,
     project_l1_box,
+    room_along,
     sparse_sign,
     steepest_l1_box,
 )
@@ -247,3 +248,30 @@ def test_fgsm_l1_spends_its_whole_budget(lenet, batch) -> None:
 def test_fgsm_l1_takes_no_random_start(settings: dict) -> None:
     with pytest.raises(ConfigError, match="steepest-ascent step"):
         make_attack(torch.nn.Identity(), AttackConfig("fgsm", "L1", 10.0, **settings))
+
+
+def test_room_along_matches_the_box_read_coordinate_by_coordinate() -> None:
+    """upper where the gradient is positive, -lower where negative, 0 where zero, at and inside the box's faces."""
+    generator = torch.Generator().manual_seed(5)
+    x = torch.randint(0, 3, (4, 1, 6, 6), generator=generator).float() / 2  # 0, 0.5, 1: faces and inside
+    grad = torch.randint(-1, 2, x.shape, generator=generator).float() * torch.rand(x.shape, generator=generator)
+    expected = torch.where(grad > 0, 1 - x, torch.where(grad < 0, x, torch.zeros_like(x)))
+    assert torch.equal(room_along(grad, -x, 1 - x), expected)
+
+
+@pytest.mark.parametrize("eps", [0.5, 3.0, 40.0, 500.0])
+def test_steepest_l1_step_ranks_more_coordinates_when_the_first_ones_hold_too_little(eps: float) -> None:
+    """Rooms of 0.01-0.1 need hundreds of coordinates for eps 40 (the partial sort doubles its k up to all 784);
+    the step still equals the greedy fill in float64 over a full sort, and spends min(eps, total room)."""
+    generator = torch.Generator().manual_seed(6)
+    grad = torch.randn(3, 1, 28, 28, generator=generator, dtype=torch.float64)
+    x = 1 - torch.rand(grad.shape, generator=generator, dtype=torch.float64) * 0.09 - 0.01  # up-room 0.01-0.1
+    d = steepest_l1_box(grad, eps, -x, 1 - x).flatten(1)
+    for row, g, xs in zip(d, grad.flatten(1), x.flatten(1), strict=True):
+        room = np.where(g.numpy() > 0, 1 - xs.numpy(), xs.numpy())
+        order = np.argsort(-np.abs(g.numpy()), kind="stable")
+        take = np.minimum(np.clip(eps - (np.cumsum(room[order]) - room[order]), 0, None), room[order])
+        expected = np.zeros_like(take)
+        expected[order] = take * np.sign(g.numpy()[order])
+        np.testing.assert_allclose(row.numpy(), expected, atol=1e-12)
+        assert abs(row.abs().sum().item() - min(eps, room.sum())) < 1e-9
