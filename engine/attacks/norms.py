@@ -95,9 +95,9 @@ class L2Step:
         return delta * per_example(scale, delta)
 
 
-def _compact(keep: torch.Tensor, *values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def _compact(keep: torch.Tensor, *values: torch.Tensor, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, ...]:
     """Bool [N, d] and arrays [N, d] -> each array's kept entries per row, left-aligned, zero-padded,
-    in float64: [N, k].
+    in ``dtype``: [N, k].
 
     k is the most entries any row keeps. The thresholds below do not depend on the entries left
     out, and the PGD loop's perturbations touch few pixels (about 40 of 784 on Fashion-MNIST), so
@@ -106,7 +106,7 @@ def _compact(keep: torch.Tensor, *values: torch.Tensor) -> tuple[torch.Tensor, .
     slots = keep.cumsum(dim=1) - 1
     width = max(int(slots[:, -1].max()) + 1, 1)
     index = torch.where(keep, slots, width)
-    return tuple(array.new_zeros(len(array), width + 1).scatter_(1, index, array)[:, :width].double()
+    return tuple(array.new_zeros(len(array), width + 1).scatter_(1, index, array)[:, :width].to(dtype)
                  for array in values)
 
 
@@ -258,7 +258,7 @@ def project_l1_box(v: torch.Tensor, eps: float, lower: torch.Tensor, upper: torc
     magnitude = flat.abs()
     capacity = torch.clamp(flat, low, high).abs_()
     work = torch.promote_types(v.dtype, torch.float32)
-    lam, settled = _newton_box_threshold(magnitude.to(work), capacity.to(work), eps)
+    lam, settled = _newton_box_threshold(*_compact(magnitude > 0, magnitude, capacity, dtype=work), eps)
     if not bool(settled.all()):
         left = ~settled[:, 0]
         room = torch.where(flat[left] > 0, high[left], -low[left]).clamp_min(0)
