@@ -258,7 +258,8 @@ def project_l1_box(v: torch.Tensor, eps: float, lower: torch.Tensor, upper: torc
     magnitude = flat.abs()
     capacity = torch.clamp(flat, low, high).abs_()
     work = torch.promote_types(v.dtype, torch.float32)
-    lam, settled = _newton_box_threshold(*_compact(magnitude > 0, magnitude, capacity, dtype=work), eps)
+    kept_magnitude, kept_capacity = _compact(magnitude > 0, magnitude, capacity, dtype=work)
+    lam, settled = _newton_box_threshold(kept_magnitude, kept_capacity, eps)
     if not bool(settled.all()):
         left = ~settled[:, 0]
         room = torch.where(flat[left] > 0, high[left], -low[left]).clamp_min(0)
