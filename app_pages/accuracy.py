@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.charts import show_chart
 from ui.figures.accuracy import accuracy_heatmaps, robustness_curves, transfer_heatmap
 from ui.study import require_study
 from ui.widgets import accuracy_filters, csv_download
@@ -16,11 +17,10 @@ st.caption("Share of attacked test images still classified correctly (white-box 
 
 selected = accuracy_filters(study.robust_accuracy, study.models)
 st.subheader("Accuracy by model and attack")
-# theme=None keeps the figures' own colours: Streamlit's palette starts with two blues.
 for index, heatmap in enumerate(accuracy_heatmaps(selected, study.models)):
-    st.plotly_chart(heatmap, key=f"heatmap_{index}", theme=None)
+    show_chart(heatmap, study.name, f"heatmap_{index}")
 st.subheader("Robustness curves")
-st.plotly_chart(robustness_curves(selected, study.models), key="curves", theme=None)
+show_chart(robustness_curves(selected, study.models), study.name, "curves")
 transferred = study.robust_accuracy[study.robust_accuracy.source_model_id.notna()]
 if not transferred.empty:
     st.subheader("White-box and transferred attacks")
@@ -33,7 +33,7 @@ if not transferred.empty:
     shared_eps = sorted(set(same[same.source_model_id.notna()].eps) & set(same[same.source_model_id.isna()].eps))
     eps = eps_col.selectbox("Eps", shared_eps or sorted(same.eps.unique()), format_func="{:g}".format,
                             key="transfer_eps")
-    st.plotly_chart(transfer_heatmap(same[same.eps == eps], study.models), key="transfer", theme=None)
+    show_chart(transfer_heatmap(same[same.eps == eps], study.models), study.name, "transfer")
 
 st.subheader("Results")
 st.dataframe(selected, hide_index=True, column_config={

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from engine.reporting.compare import comparison
+from ui.charts import show_chart
 from ui.figures.accuracy import accuracy_heatmap, robustness_curves
 from ui.state import shared_selectbox
 from ui.study import require_study
@@ -30,8 +31,8 @@ eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", sorted(rows.eps.unique()
 shown = rows[rows.model_id.isin(model_ids)]
 
 curves, bars = st.columns([3, 2])
-curves.plotly_chart(robustness_curves(shown, study.models), key="compare_curves", theme=None)
-bars.plotly_chart(accuracy_heatmap(shown[shown.eps == eps], study.models), key="compare_heatmap", theme=None)
+show_chart(robustness_curves(shown, study.models), study.name, "compare_curves", where=curves)
+show_chart(accuracy_heatmap(shown[shown.eps == eps], study.models), study.name, "compare_heatmap", where=bars)
 tables = {"models": study.models, "robust_accuracy": accuracy} | {name: study.table(name) for name in ANALYSIS_TABLES}
 table = comparison(tables, model_ids, sweep, eps)
 st.dataframe(table, hide_index=True, column_config={

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.charts import show_chart
 from ui.figures.analysis import loss_distributions
 from ui.figures.labels import ModelLabels
 from ui.state import shared_multiselect, shared_selectbox
@@ -29,9 +30,9 @@ columns = st.columns(2)
 for index, model_id in enumerate(model_ids):
     with columns[index % 2]:
         st.markdown(f"**{labels(model_id)}**")
-        st.plotly_chart(loss_distributions(chosen[chosen.model_id == model_id],
-                                           a_distance[a_distance.model_id == model_id], log_scale),
-                        key=f"losses_{model_id}", theme=None)
+        show_chart(loss_distributions(chosen[chosen.model_id == model_id],
+                                      a_distance[a_distance.model_id == model_id], log_scale),
+                   study.name, f"losses_{model_id}")
 
 st.subheader("A-distance between clean and adversarial losses")
 shift = a_distance[a_distance.model_id.isin(model_ids) & (a_distance.sweep == sweep)]

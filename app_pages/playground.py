@@ -14,6 +14,7 @@ from engine.data.loaders import DataNotFoundError
 from engine.data.split import to_unit
 from engine.data.uploads import FORMATS, MAX_UPLOAD_BYTES, ImageError, decode_upload, preview, to_model_input
 from engine.evaluation.playground import PlaygroundResult, amplified, attack_image
+from ui.charts import show_chart
 from ui.figures.labels import ModelLabels
 from ui.figures.playground import probability_bars
 from ui.models import load_model, test_split
@@ -107,7 +108,8 @@ def _run(study: Study, model_ids: list[str], x: torch.Tensor, label: int | None,
     return results
 
 
-def _show(result: PlaygroundResult, classes: tuple[str, ...], cfg: AttackConfig, key: str) -> None:
+def _show(result: PlaygroundResult, classes: tuple[str, ...], cfg: AttackConfig, study_name: str,
+          key: str) -> None:
     before, after, change = st.columns(3)
     before.image(_as_picture(result.x), caption=f"original: {classes[result.clean_pred]}", width="stretch")
     after.image(_as_picture(result.x_adv), caption=f"adversarial: {classes[result.adv_pred]}", width="stretch")
@@ -115,7 +117,7 @@ def _show(result: PlaygroundResult, classes: tuple[str, ...], cfg: AttackConfig,
     fooled = "fooled" if result.adv_pred != result.label else "not fooled"
     st.caption(f"{fooled}; ||d||_{cfg.norm.removeprefix('L')} = {result.perturbation:.4g}; "
                f"attack took {result.seconds * 1000:.0f} ms")
-    st.plotly_chart(probability_bars(classes, result.clean_probs, result.adv_probs), key=key, theme=None)
+    show_chart(probability_bars(classes, result.clean_probs, result.adv_probs), study_name, key)
 
 
 study = require_study()
@@ -142,6 +144,6 @@ if stored and stored[0] == request:
     for index, (model_id, result) in enumerate(stored[1].items()):
         with columns[index % len(columns)]:
             st.markdown(f"**{labels(model_id)}**")
-            _show(result, classes, cfg, f"probabilities_{model_id}")
+            _show(result, classes, cfg, study.name, f"probabilities_{model_id}")
 elif stored:
     st.caption("The settings changed: press Attack to run them.")

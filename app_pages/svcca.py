@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.charts import show_chart
 from ui.figures.analysis import svcca_coefficients, svcca_means
 from ui.figures.labels import ModelLabels
 from ui.state import shared_multiselect, shared_selectbox
@@ -18,14 +19,14 @@ sweeps = shared_multiselect(st.container(), "Attack sweeps", "sweeps", study.swe
 chosen = svcca[svcca.model_id.isin(model_ids) & (svcca.layer == layer) & svcca.sweep.isin(sweeps)]
 
 st.subheader(f"Mean SVCCA against eps ({layer})")
-st.plotly_chart(svcca_means(chosen, study.models), key="svcca_means", theme=None)
+show_chart(svcca_means(chosen, study.models), study.name, "svcca_means")
 
 st.subheader("Sorted coefficients")
 one_col, sweep_col = st.columns(2)
 model_id = one_col.selectbox("Model", model_ids, format_func=ModelLabels(study.models))
 sweep = sweep_col.selectbox("Sweep", sweeps)
 single = chosen[(chosen.model_id == model_id) & (chosen.sweep == sweep)]
-st.plotly_chart(svcca_coefficients(single), key="svcca_coefficients", theme=None)
+show_chart(svcca_coefficients(single), study.name, "svcca_coefficients")
 
 means = chosen.groupby(["model_id", "sweep", "norm", "eps", "layer"], as_index=False)["mean"].first()
 st.dataframe(means, hide_index=True)

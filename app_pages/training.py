@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.charts import show_chart
 from ui.figures.analysis import training_curves, window_statistics
 from ui.state import shared_multiselect
 from ui.study import require_study
@@ -21,7 +22,7 @@ model_col, set_col = st.columns([3, 2])
 model_ids = model_select(model_col, curves, study.models)
 test_sets = shared_multiselect(set_col, "Test sets", "test_sets", sorted(curves.test_set.unique()))
 chosen = curves[curves.model_id.isin(model_ids) & curves.test_set.isin(test_sets)]
-st.plotly_chart(training_curves(chosen, study.models), key="curves", theme=None)
+show_chart(training_curves(chosen, study.models), study.name, "curves")
 
 st.subheader("Max and median over an epoch window")
 last = int(curves.epoch.max())

@@ -10,14 +10,26 @@ input gives a figure that says so instead of raising.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from ui.figures.colours import label_colours
 from ui.figures.labels import ModelLabels, model_order, number_label
-from ui.figures.layout import ACCURACY_RANGE, Height, empty_figure
+from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figure, facet_rows
 
 HEATMAP_HEIGHT = Height(fixed=220, per_row=60)  # a row per model
+CURVE_HEIGHT = Height(fixed=110, per_row=330)  # a row of FACETS_PER_ROW norm panels
+KEY_ROW_HEIGHT = 19  # a row of the attack key below the curves
+ATTACK_KEY_COLUMNS = 3  # entries per row of the attack key
+PANEL_GAP = 90  # pixels between rows of panels (their eps axis title, the next panel's title)
+MODEL_ROW_HEIGHT = 21  # an entry of the model legend, which the figure grows to show whole
+DASHES = ("solid", "dot", "dash", "longdash", "dashdot", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon")
 TRANSFER_HEIGHT = Height(fixed=200, per_row=50)  # a row per attacked model
 
 
@@ -98,23 +110,61 @@ def accuracy_heatmaps(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> li
             for norm, results in robust_accuracy.groupby("norm", sort=True)]
 
 
-def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
-    """Robust accuracy against eps: one line per model and attack, one facet per norm.
+def attack_styles(attack_labels: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """A (dash, marker symbol) per attack label, in the given order; dash and symbol cycle at different
+    lengths, so the first len(DASHES) * len(SYMBOLS) attacks all differ."""
+    return {label: (DASHES[index % len(DASHES)], SYMBOLS[index % len(SYMBOLS)])
+            for index, label in enumerate(dict.fromkeys(attack_labels))}
 
-    Colour tells the model, dash the attack; each facet has its own eps axis because radii of
-    different norms are not comparable.
+
+def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """Robust accuracy against eps: one line per model and attack, one panel per norm (FACETS_PER_ROW a row).
+
+    Colour tells the model (``label_colours``: the same on every page), dash and marker the attack. Two
+    legends: the models, on the right (a click hides every line of that model), and a key of the attacks
+    below the panels; their entries are traces without data. Each curve trace is named after its model,
+    is in its model's legend group and carries its attack label in ``meta``. Each panel has its own eps
+    axis: radii of different norms are not comparable.
     """
     if robust_accuracy.empty:
         return empty_figure("No robust-accuracy results to show (empty table or selection)")
     frame = _labelled(robust_accuracy, models)
-    figure = px.line(frame, x="eps", y="accuracy", color="model", line_dash="attack_label", facet_col="norm",
-                     markers=True, range_y=ACCURACY_RANGE, hover_data=["steps", "n"],
-                     category_orders={"norm": sorted(frame["norm"].unique())},
-                     labels={"attack_label": "attack", "accuracy": "robust accuracy"})
-    figure.update_xaxes(matches=None, showticklabels=True)
-    figure.for_each_annotation(lambda note: note.update(text=note.text.replace("norm=", "norm: ")))
-    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}, height=480)
-    return figure
+    norms = sorted(frame["norm"].unique())
+    rows, columns = facet_rows(len(norms)), min(len(norms), FACETS_PER_ROW)
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[f"norm: {norm}" for norm in norms],
+                           horizontal_spacing=0.07, vertical_spacing=PANEL_GAP / CURVE_HEIGHT.per_row / rows)
+    colours = label_colours(models)
+    styles = attack_styles(frame.sort_values(["origin", "attack_name"])["attack_label"])
+    listed: set[str] = set()
+    for (_, model, attack, norm), curve in frame.groupby(["model_order", "model", "attack_label", "norm"], sort=True):
+        dash, symbol = styles[attack]
+        panel = norms.index(norm)
+        figure.add_scatter(
+            x=curve["eps"], y=curve["accuracy"], mode="lines+markers", name=model, legendgroup=model, meta=attack,
+            showlegend=False, line={"color": colours.get(model), "dash": dash, "width": 1.6},
+            marker={"symbol": symbol, "size": 6}, customdata=curve[["steps", "n"]],
+            hovertemplate=f"{model}<br>{attack}<br>eps %{{x:g}}: accuracy %{{y:.3f}}"
+                          "<br>%{customdata[0]} steps, %{customdata[1]} images<extra></extra>",
+            row=panel // columns + 1, col=panel % columns + 1)
+        if model not in listed:  # the model's legend entry: a plain line of its colour, no data
+            figure.add_scatter(x=[None], y=[None], mode="lines", name=model, legendgroup=model,
+                               line={"color": colours.get(model), "width": 3}, hoverinfo="skip")
+            listed.add(model)
+    for attack, (dash, symbol) in styles.items():  # the key of the attacks: no data, drawn in the second legend
+        figure.add_scatter(x=[None], y=[None], mode="lines+markers", name=attack, legend="legend2",
+                           line={"color": "grey", "dash": dash, "width": 1.6}, marker={"symbol": symbol, "size": 6},
+                           hoverinfo="skip")
+    figure.update_xaxes(title_text="eps", title_standoff=4)
+    figure.update_yaxes(range=[ACCURACY_RANGE[0] - 0.02, ACCURACY_RANGE[1] + 0.02])
+    figure.update_yaxes(title_text="robust accuracy", col=1)
+    legend_rows = math.ceil(len(styles) / ATTACK_KEY_COLUMNS)
+    return figure.update_layout(
+        height=max(CURVE_HEIGHT(rows) + KEY_ROW_HEIGHT * legend_rows, MODEL_ROW_HEIGHT * len(listed) + 120),
+        margin={"t": 40, "b": 60 + KEY_ROW_HEIGHT * legend_rows},
+        legend={"title": {"text": "model"}, "groupclick": "togglegroup", "x": 1.01, "y": 1, "yanchor": "top"},
+        legend2={"title": {"text": "attack", "side": "top"}, "orientation": "h", "x": 0, "y": 0, "yanchor": "bottom",
+                 "yref": "container", "itemclick": False, "itemdoubleclick": False,
+                 "entrywidth": 1 / ATTACK_KEY_COLUMNS, "entrywidthmode": "fraction"})
 
 
 def transfer_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from engine.analysis.losses import loss_kde
+from ui.figures.colours import label_colours
 from ui.figures.labels import ModelLabels, model_order
 from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figure, facet_rows
 
@@ -129,7 +130,8 @@ def svcca_means(svcca: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
     means = svcca.groupby(["model_id", "sweep", "eps"], as_index=False)["mean"].first()
     means["model"] = means.model_id.map(ModelLabels(models))
     figure = px.line(means.sort_values("eps"), x="eps", y="mean", color="model", facet_col="sweep", markers=True,
-                     facet_col_wrap=FACETS_PER_ROW, range_y=(0, 1.02), labels={"mean": "mean SVCCA"})
+                     color_discrete_map=label_colours(models), facet_col_wrap=FACETS_PER_ROW, range_y=(0, 1.02),
+                     labels={"mean": "mean SVCCA"})
     figure.update_xaxes(matches=None, showticklabels=True)
     _plain_facet_titles(figure, "sweep")
     return figure.update_layout(height=FACET_HEIGHT(facet_rows(means.sweep.nunique())))
@@ -146,7 +148,8 @@ def norm_ratio_chart(norm_ratios: pd.DataFrame, models: pd.DataFrame) -> go.Figu
     long["model"] = long.model_id.map(ModelLabels(models))
     long["bound"] = long.bound.str.upper()
     figure = px.line(long.sort_values("eps"), x="eps", y="ratio", color="model", line_dash="bound",
-                     facet_col="sweep", facet_col_wrap=FACETS_PER_ROW, markers=True,
+                     color_discrete_map=label_colours(models), facet_col="sweep", facet_col_wrap=FACETS_PER_ROW,
+                     markers=True,
                      category_orders={"bound": ["C2", "C1"]}, labels={"ratio": "||d||_2 / ||d||_inf"})
     sqrt_d = float(found.sqrt_d.max())
     for value, text in ((1.0, "1"), (sqrt_d, f"sqrt(d) = {sqrt_d:.1f}")):
@@ -163,7 +166,8 @@ def boundary_histogram(boundary: pd.DataFrame, models: pd.DataFrame) -> go.Figur
     if reached.empty:
         return empty_figure("No boundary distances to show (empty table or selection)")
     frame = reached.assign(model=reached.model_id.map(ModelLabels(models)))
-    figure = px.histogram(frame, x="distance_l2", color="model", barmode="overlay", histnorm="probability density",
+    figure = px.histogram(frame, x="distance_l2", color="model", color_discrete_map=label_colours(models),
+                          barmode="overlay", histnorm="probability density",
                           nbins=80, opacity=0.5, marginal="box", labels={"distance_l2": "L2 distance to the boundary"})
     return figure.update_layout(height=460, legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
 

@@ -27,6 +27,11 @@ def models() -> pd.DataFrame:
     ])
 
 
+def curve_traces(figure: go.Figure) -> list:
+    """The robustness-curve traces of a figure: those with data (legend entries have none), attack in ``meta``."""
+    return [trace for trace in figure.data if trace.meta is not None]
+
+
 def _result(model_id: str, attack: str, norm: str, eps: float, accuracy: float, steps: int = 1,
             source: str | None = None) -> dict:
     return {"model_id": model_id, "attack": attack, "norm": norm, "eps": eps, "accuracy": accuracy,
@@ -102,9 +107,9 @@ def test_step_counts_and_transfer_sources_get_their_own_columns(models) -> None:
     row = accuracy_matrix(results, models).loc["std (standard)"]
     assert row.to_dict() == {"pgd 10 steps Linf eps=0.1": 0.30, "pgd 10 steps Linf eps=0.1 from adv": 0.50,
                              "pgd 50 steps Linf eps=0.1": 0.10}
-    curves = robustness_curves(results, models)
-    assert {trace.name for trace in curves.data} == {
-        "std (standard), pgd 10 steps", "std (standard), pgd 10 steps from adv", "std (standard), pgd 50 steps"}
+    assert {(trace.name, trace.meta) for trace in curve_traces(robustness_curves(results, models))} == {
+        ("std (standard)", "pgd 10 steps"), ("std (standard)", "pgd 10 steps from adv"),
+        ("std (standard)", "pgd 50 steps")}
 
 
 def test_indistinguishable_rows_merge_into_the_worst_case(models) -> None:
@@ -115,10 +120,24 @@ def test_indistinguishable_rows_merge_into_the_worst_case(models) -> None:
 
 def test_curves_have_one_line_per_model_and_attack(results, models) -> None:
     figure = robustness_curves(results, models)
-    lines = {trace.name: (list(trace.x), list(trace.y)) for trace in figure.data}
-    assert len(figure.data) == 4
-    assert lines["std (standard), pgd"] == ([0.0, 0.1], [0.90, 0.05])
-    assert lines["adv (pgd Linf 0.1), fgsm"] == ([0.1], [0.70])
+    lines = {(trace.name, trace.meta): (list(trace.x), list(trace.y)) for trace in curve_traces(figure)}
+    assert len(lines) == 4
+    assert lines[("std (standard)", "pgd")] == ([0.0, 0.1], [0.90, 0.05])
+    assert lines[("adv (pgd Linf 0.1)", "fgsm")] == ([0.1], [0.70])
+
+
+def test_curves_have_one_legend_entry_per_model_and_a_key_entry_per_attack(results, models) -> None:
+    """Colour is the model and dash with marker the attack: the model legend lists each model once (a click hides
+    all its lines), the attack key each attack once, in its own legend, with the style its lines have."""
+    figure = robustness_curves(results, models)
+    entries = [trace for trace in figure.data if trace.showlegend is not False and trace.meta is None]
+    model_entries = [trace.name for trace in entries if trace.legend in (None, "legend")]
+    key = {trace.name: (trace.line.dash, trace.marker.symbol) for trace in entries if trace.legend == "legend2"}
+    assert sorted(model_entries) == ["adv (pgd Linf 0.1)", "std (standard)"]
+    assert set(key) == {trace.meta for trace in curve_traces(figure)} and len(set(key.values())) == len(key)
+    for trace in curve_traces(figure):
+        assert (trace.line.dash, trace.marker.symbol) == key[trace.meta] and trace.legendgroup == trace.name
+    assert figure.layout.legend.groupclick == "togglegroup"
 
 
 def test_curves_have_one_facet_per_norm(results, models) -> None:
@@ -126,8 +145,19 @@ def test_curves_have_one_facet_per_norm(results, models) -> None:
     figure = robustness_curves(both, models)
     facets = {annotation.text for annotation in figure.layout.annotations}
     assert facets == {"norm: L2", "norm: Linf"}
-    assert len(figure.data) == 5
-    assert {trace.xaxis for trace in figure.data} == {"x", "x2"}
+    assert len(curve_traces(figure)) == 5
+    assert {trace.xaxis for trace in curve_traces(figure)} == {"x", "x2"}
+
+
+def test_curves_wrap_their_norm_panels_and_grow_with_them(models) -> None:
+    """Four norms: three panels in the first row, one in the second, and a taller figure than for one norm."""
+    rows = [_result("std", "pgd", norm, eps, 0.5, steps=10) for norm, eps in
+            (("L0", 10.0), ("L1", 10.0), ("L2", 1.0), ("Linf", 0.1))]
+    four = robustness_curves(_table("robust_accuracy", rows), models)
+    one = robustness_curves(_table("robust_accuracy", rows[-1:]), models)
+    y_axes = {trace.yaxis.replace("y", "yaxis") for trace in curve_traces(four)}  # "y2" -> "yaxis2"
+    assert len(y_axes) == 4 and len({four.layout[axis].domain for axis in y_axes}) == 2
+    assert four.layout.height > one.layout.height
 
 
 @pytest.mark.parametrize("builder", [accuracy_heatmap, lambda *tables: accuracy_heatmaps(*tables)[0],
