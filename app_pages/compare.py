@@ -19,7 +19,9 @@ if accuracy.empty:
     st.stop()
 st.caption("The chosen models under one attack sweep: their robustness curves, and one row each with clean and "
            "robust accuracy, the A-distance of their losses, mean SVCCA, norm ratios and distance to the boundary "
-           "at the chosen eps (blank where the study has no analysis of that setting).")
+           "at the chosen eps (blank where the study has no analysis of that setting). Clean accuracy is on the "
+           "whole test set, robust accuracy on the attacked images (the study's first evaluation samples), so at "
+           "eps 0 the two differ by sampling.")
 
 model_col, sweep_col, eps_col = st.columns([3, 2, 1])
 model_ids = model_select(model_col, accuracy, study.models, "Models to compare")
@@ -27,13 +29,19 @@ if len(model_ids) < 2:
     st.warning("Choose at least two models to compare.")
 sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", study.sweep_order(accuracy.sweep))
 rows = accuracy[accuracy.sweep == sweep]
-eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", sorted(rows.eps.unique()), format_func="{:g}".format)
+analyses = {name: study.table(name) for name in ANALYSIS_TABLES}
+analysed = {eps for table in analyses.values() if "eps" in table  # boundary has no eps
+            for eps in table.eps[table.sweep == sweep] if eps > 0}
+eps_options = sorted(rows.eps.unique())
+eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func="{:g}".format,
+                       initial=min(analysed or set(eps_options[1:2]) or set(eps_options)),
+                       help="Opens on the smallest attacked eps that the analyses cover")
 shown = rows[rows.model_id.isin(model_ids)]
 
 curves, bars = st.columns([3, 2])
 show_chart(robustness_curves(shown, study.models), study.name, "compare_curves", where=curves)
 show_chart(accuracy_heatmap(shown[shown.eps == eps], study.models), study.name, "compare_heatmap", where=bars)
-tables = {"models": study.models, "robust_accuracy": accuracy} | {name: study.table(name) for name in ANALYSIS_TABLES}
+tables = {"models": study.models, "robust_accuracy": accuracy} | analyses
 table = comparison(tables, model_ids, sweep, eps)
 st.dataframe(table, hide_index=True, column_config={
     name: st.column_config.NumberColumn(name, format="%.3f") for name in table.columns[2:]})

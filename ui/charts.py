@@ -8,7 +8,6 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-DARK_TEMPLATE = "plotly_dark"
 EXPORT_SCALE = 2  # the PNG export at twice the drawn size, for papers and slides
 
 
@@ -20,12 +19,10 @@ def export_name(study_name: str, chart: str) -> str:
 def show_chart(figure: go.Figure, study_name: str, key: str, where: DeltaGenerator | None = None) -> None:
     """Draw ``figure`` in ``where`` (default: the page) under the widget key ``key``.
 
-    In a dark app theme the figure takes plotly's dark template on a transparent background (a white box
-    otherwise); the camera button saves a PNG at EXPORT_SCALE named by ``export_name(study_name, key)``.
-    Colours the figure sets itself (per model, per input set) stay: Streamlit's own chart theme is off.
+    Streamlit's chart theme follows the app's light or dark theme (background, fonts, grid); colours the
+    figure sets itself (per model, per input set, colour scales) stay. The camera button saves a PNG at
+    EXPORT_SCALE named by ``export_name(study_name, key)``.
     """
-    if st.context.theme.type == "dark":
-        figure.update_layout(template=DARK_TEMPLATE, paper_bgcolor="rgba(0,0,0,0)")
     config = {"toImageButtonOptions": {"format": "png", "filename": export_name(study_name, key),
                                        "scale": EXPORT_SCALE}, "displaylogo": False}
-    (where or st).plotly_chart(figure, key=key, theme=None, config=config)
+    (where or st).plotly_chart(figure, key=key, theme="streamlit", config=config)

@@ -68,12 +68,13 @@ def shared_multiselect(container: DeltaGenerator, label: str, name: str, options
 
 
 def shared_selectbox(container: DeltaGenerator, label: str, name: str, options: Sequence[Any],
-                     format_func: Callable[[Any], str] = str, **kwargs: Any) -> Any:
-    """A selectbox whose choice is shared by every page and the URL; the first option at first."""
+                     format_func: Callable[[Any], str] = str, initial: Any = None, **kwargs: Any) -> Any:
+    """A selectbox whose choice is shared by every page and the URL; ``initial`` at first when it is an
+    option, else the first option."""
     options = list(options)
     if not options:
         return container.selectbox(label, options, **kwargs)
-    wanted = stored(name) or []
+    wanted = stored(name) or ([encode(initial)] if initial in options else [])
     index = next((i for i, option in enumerate(options) if encode(option) in wanted[:1]), 0)
     key = _widget_key(name, options)
     value = container.selectbox(label, options, index=index, key=key, format_func=format_func,
