@@ -17,6 +17,9 @@ st.caption("Share of attacked test images still classified correctly (white-box 
 
 selected = accuracy_filters(study.robust_accuracy, study.models)
 st.subheader("Accuracy by model and attack")
+st.caption("One heatmap per norm; columns are attack, eps and, for transfer attacks, the model the examples were "
+           "crafted on. A blank cell is a setting the study did not run on that model (its config lists which "
+           "attacks and eps each model gets).")
 for index, heatmap in enumerate(accuracy_heatmaps(selected, study.models)):
     show_chart(heatmap, study.name, f"heatmap_{index}")
 st.subheader("Robustness curves")

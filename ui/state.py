@@ -45,7 +45,8 @@ def sync_url() -> None:
             st.query_params[key[len(PREFIX):]] = ",".join(values)
 
 
-def _widget_key(name: str, options: Sequence[Any]) -> str:
+def widget_key(name: str, options: Sequence[Any]) -> str:
+    """The key of the widget of selection ``name`` over ``options``."""
     digest = zlib.crc32("\x1f".join(encode(option) for option in options).encode())
     return f"widget:{name}:{digest:08x}"
 
@@ -60,7 +61,7 @@ def shared_multiselect(container: DeltaGenerator, label: str, name: str, options
     if wanted is None:
         wanted = [encode(option) for option in (options if initial is None else initial)]
     default = [option for option in options if encode(option) in wanted] or options
-    key = _widget_key(name, options)
+    key = widget_key(name, options)
     value = container.multiselect(label, options, default=default, key=key, format_func=format_func,
                                   on_change=lambda: remember(name, st.session_state[key]), **kwargs)
     remember(name, value)
@@ -76,7 +77,7 @@ def shared_selectbox(container: DeltaGenerator, label: str, name: str, options: 
         return container.selectbox(label, options, **kwargs)
     wanted = stored(name) or ([encode(initial)] if initial in options else [])
     index = next((i for i, option in enumerate(options) if encode(option) in wanted[:1]), 0)
-    key = _widget_key(name, options)
+    key = widget_key(name, options)
     value = container.selectbox(label, options, index=index, key=key, format_func=format_func,
                                 on_change=lambda: remember(name, [st.session_state[key]]), **kwargs)
     remember(name, [value])

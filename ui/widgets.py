@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from ui.figures.labels import ModelLabels, model_order
-from ui.state import shared_multiselect
+from ui.state import remember, shared_multiselect, widget_key
 from ui.study import Study, require_study, require_table
 
 
@@ -32,14 +32,40 @@ def _values(column: pd.Series) -> list:
     return sorted(column.dropna().unique().tolist())
 
 
+ALL_MODELS = "all"
+ONE_PER_MODE = "one per training mode"
+
+
+def quick_picks(options: Sequence[str], models: pd.DataFrame) -> dict[str, list[str]]:
+    """Named model selections among ``options``: all, the first of each training mode (config order), and
+    every training mode's models ("pgd: 5")."""
+    present = models[models.model_id.isin(options)]
+    by_mode = present.groupby("training_mode", sort=False).model_id
+    picks = {ALL_MODELS: list(options), ONE_PER_MODE: list(by_mode.first())}
+    return picks | {f"{mode}: {len(ids)}": list(ids) for mode, ids in by_mode}
+
+
 def model_select(container: DeltaGenerator, table: pd.DataFrame, models: pd.DataFrame,
                  label: str = "Models") -> list[str]:
-    """The shared multiselect of models present in ``table``, labelled with their training; at first the
-    first model of each training mode (in config order) is selected, so that large studies open readable."""
+    """The shared multiselect of models present in ``table``, labelled with their training, under quick picks
+    (``quick_picks``) that replace the selection in one click; at first one model per training mode is
+    selected, so that large studies open readable."""
     options = model_order(table["model_id"], models)
-    first_of_mode = models[models.model_id.isin(options)].groupby("training_mode", sort=False).model_id.first()
-    return shared_multiselect(container, label, "models", options, initial=list(first_of_mode),
-                              format_func=ModelLabels(models))
+    picks = quick_picks(options, models)
+    key = widget_key("models", options)
+
+    def pick() -> None:
+        chosen = picks.get(st.session_state[f"{key}:pick"] or "")
+        if chosen is not None:
+            remember("models", chosen)
+            st.session_state.pop(key, None)  # the multiselect starts again from the stored selection
+        st.session_state[f"{key}:pick"] = None  # a pick is an action, not a state
+
+    chosen = shared_multiselect(container, label, "models", options, initial=picks[ONE_PER_MODE],
+                                format_func=ModelLabels(models))
+    if len(picks[ALL_MODELS]) > 2:
+        container.pills("Quick pick", list(picks), key=f"{key}:pick", on_change=pick, label_visibility="collapsed")
+    return chosen
 
 
 class PageHeader(NamedTuple):
@@ -65,13 +91,17 @@ def page_header(title: str, table: str, what: str, caption: str, widths: Sequenc
 
 
 def accuracy_filters(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
-    """Shared multiselects for models, attacks, norms and eps values (all selected at first); the matching rows."""
+    """Shared multiselects for models, attacks, norms, and eps values per chosen norm (radii of different norms
+    are not comparable; all selected at first); the matching rows."""
     model_col, attack_col, norm_col = st.columns([3, 2, 2])
     chosen_models = model_select(model_col, robust_accuracy, models)
     attacks = shared_multiselect(attack_col, "Attacks", "attacks", _values(robust_accuracy["attack"]))
     norms = shared_multiselect(norm_col, "Norms", "norms", _values(robust_accuracy["norm"]))
-    eps = shared_multiselect(st.container(), "Eps values", "eps", _values(robust_accuracy["eps"]),
-                             format_func="{:g}".format)
-    keep = (robust_accuracy["model_id"].isin(chosen_models) & robust_accuracy["attack"].isin(attacks)
-            & robust_accuracy["norm"].isin(norms) & robust_accuracy["eps"].isin(eps))
-    return robust_accuracy[keep]
+    keep = robust_accuracy["model_id"].isin(chosen_models) & robust_accuracy["attack"].isin(attacks)
+    in_eps = pd.Series(False, index=robust_accuracy.index)
+    for column, norm in zip(st.columns(max(len(norms), 1)), norms, strict=False):
+        of_norm = robust_accuracy["norm"] == norm
+        eps = shared_multiselect(column, f"Eps ({norm})", f"eps_{norm}", _values(robust_accuracy.loc[of_norm, "eps"]),
+                                 format_func="{:g}".format)
+        in_eps |= of_norm & robust_accuracy["eps"].isin(eps)
+    return robust_accuracy[keep & in_eps]

@@ -23,11 +23,13 @@ from ui.figures.labels import ModelLabels, model_order, number_label
 from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figure, facet_rows
 
 HEATMAP_HEIGHT = Height(fixed=220, per_row=60)  # a row per model
-CURVE_HEIGHT = Height(fixed=110, per_row=330)  # a row of FACETS_PER_ROW norm panels
+DENSE_ROWS = 10  # models past which heatmap rows shrink
+DENSE_HEATMAP_HEIGHT = Height(fixed=220, per_row=30)
+CURVE_HEIGHT = Height(fixed=10, per_row=330)  # the panels' rows of FACETS_PER_ROW norms, without the margins
 KEY_ROW_HEIGHT = 19  # a row of the attack key below the curves
 ATTACK_KEY_COLUMNS = 3  # entries per row of the attack key
 PANEL_GAP = 90  # pixels between rows of panels (their eps axis title, the next panel's title)
-MODEL_ROW_HEIGHT = 21  # an entry of the model legend, which the figure grows to show whole
+MODEL_ROW_HEIGHT = 30  # an entry or the title of the model legend, which the figure grows to show whole
 DASHES = ("solid", "dot", "dash", "longdash", "dashdot", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon")
 TRANSFER_HEIGHT = Height(fixed=200, per_row=50)  # a row per attacked model
@@ -63,15 +65,16 @@ def _labelled(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFra
     return frame
 
 
-def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_norm: bool = True) -> pd.DataFrame:
     """Accuracy as a models × attacks matrix.
 
     Rows are model labels in the order of ``models`` (models absent from it last, by id); columns
-    are "attack norm eps=E[ from SOURCE]" ordered by attack, origin, norm, then eps. A missing
-    combination is NaN.
+    are "attack norm eps=E[ from SOURCE]" ("attack eps=E[ from SOURCE]" without ``with_norm``, for a
+    matrix of one norm) ordered by attack, origin, norm, then eps. A missing combination is NaN.
     """
     frame = _labelled(robust_accuracy, models)
-    frame["column"] = (frame["attack_name"] + " " + frame["norm"] + " eps=" + frame["eps"].map(number_label)
+    norm = frame["norm"] + " " if with_norm else ""
+    frame["column"] = (frame["attack_name"] + " " + norm + "eps=" + frame["eps"].map(number_label)
                        + " " + frame["origin"]).str.strip()
     rows = list(dict.fromkeys(frame["model"]))
     by_attack = frame.sort_values(["attack_name", "origin", "norm", "eps"], kind="stable")
@@ -79,21 +82,23 @@ def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.D
     return matrix.reindex(index=rows, columns=list(dict.fromkeys(by_attack["column"])))
 
 
-def accuracy_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
-    """Heatmap of robust accuracy: one row per model, one column per attack, norm and eps.
+def accuracy_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_norm: bool = True) -> go.Figure:
+    """Heatmap of robust accuracy: one row per model, one column per attack, norm (``with_norm``) and eps.
 
     ``robust_accuracy`` and ``models`` follow the ``robust_accuracy`` and ``models`` schemas.
-    Cells show the accuracy with two decimals on a fixed 0-1 colour scale.
+    Cells show the accuracy with two decimals on a fixed 0-1 colour scale; rows are half as tall past
+    DENSE_ROWS models, so a 28-model study stays on a screen or two.
     """
     if robust_accuracy.empty:
         return empty_figure("No robust-accuracy results to show (empty table or selection)")
-    matrix = accuracy_matrix(robust_accuracy, models)
+    matrix = accuracy_matrix(robust_accuracy, models, with_norm)
     figure = px.imshow(matrix, text_auto=".2f", zmin=ACCURACY_RANGE[0], zmax=ACCURACY_RANGE[1],
                        aspect="auto", color_continuous_scale="Viridis",
                        labels={"x": "attack", "y": "model", "color": "accuracy"})
     figure.update_xaxes(side="bottom", tickangle=-45, title=None, automargin=True, showgrid=False)
     figure.update_yaxes(title=None, automargin=True, showgrid=False)
-    figure.update_layout(height=HEATMAP_HEIGHT(len(matrix.index)), margin={"t": 30, "l": 10})
+    height = HEATMAP_HEIGHT if len(matrix.index) <= DENSE_ROWS else DENSE_HEATMAP_HEIGHT
+    figure.update_layout(height=height(len(matrix.index)), margin={"t": 30, "l": 10})
     return figure
 
 
@@ -106,7 +111,7 @@ def accuracy_heatmaps(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> li
     """
     if robust_accuracy.empty:
         return [accuracy_heatmap(robust_accuracy, models)]
-    return [accuracy_heatmap(results, models).update_layout(title=f"norm: {norm}", margin={"t": 50})
+    return [accuracy_heatmap(results, models, with_norm=False).update_layout(title=f"norm: {norm}", margin={"t": 50})
             for norm, results in robust_accuracy.groupby("norm", sort=True)]
 
 
@@ -157,11 +162,11 @@ def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go
     figure.update_xaxes(title_text="eps", title_standoff=4)
     figure.update_yaxes(range=[ACCURACY_RANGE[0] - 0.02, ACCURACY_RANGE[1] + 0.02])
     figure.update_yaxes(title_text="robust accuracy", col=1)
-    legend_rows = math.ceil(len(styles) / ATTACK_KEY_COLUMNS)
+    margin = {"t": 40, "b": 60 + KEY_ROW_HEIGHT * math.ceil(len(styles) / ATTACK_KEY_COLUMNS)}
     return figure.update_layout(
-        height=max(CURVE_HEIGHT(rows) + KEY_ROW_HEIGHT * legend_rows, MODEL_ROW_HEIGHT * len(listed) + 120),
-        margin={"t": 40, "b": 60 + KEY_ROW_HEIGHT * legend_rows},
-        legend={"title": {"text": "model"}, "groupclick": "togglegroup", "x": 1.01, "y": 1, "yanchor": "top"},
+        height=max(CURVE_HEIGHT(rows), MODEL_ROW_HEIGHT * (len(listed) + 1)) + margin["t"] + margin["b"],
+        margin=margin,
+        legend={"title": {"text": "model"}, "groupclick": "togglegroup", "tracegroupgap": 4, "x": 1.01, "y": 1, "yanchor": "top"},
         legend2={"title": {"text": "attack", "side": "top"}, "orientation": "h", "x": 0, "y": 0, "yanchor": "bottom",
                  "yref": "container", "itemclick": False, "itemdoubleclick": False,
                  "entrywidth": 1 / ATTACK_KEY_COLUMNS, "entrywidthmode": "fraction"})

@@ -81,8 +81,16 @@ def test_one_heatmap_per_norm(results, models) -> None:
     both = pd.concat([results, _table("robust_accuracy", [_result("adv", "pgd", "L2", 1.0, 0.4, steps=10)])])
     l2, linf = accuracy_heatmaps(both, models)
     assert (l2.layout.title.text, linf.layout.title.text) == ("norm: L2", "norm: Linf")
-    assert list(l2.data[0].x) == ["pgd L2 eps=1"]
+    assert list(l2.data[0].x) == ["pgd eps=1"]  # the title names the norm
     assert [list(row) for row in linf.data[0].z] == [[0.20, 0.90, 0.05], [0.70, 0.80, 0.60]]
+
+
+def test_heatmap_rows_halve_past_ten_models(results) -> None:
+    """28 models at full row height would make a 1,900 px heatmap per norm; past DENSE_ROWS rows are 30 px."""
+    many = _table("models", [{"model_id": f"m{i}", "training_mode": "standard"} for i in range(28)])
+    rows = _table("robust_accuracy", [_result(f"m{i}", "pgd", "Linf", 0.1, 0.5, steps=10) for i in range(28)])
+    few = accuracy_heatmap(rows[rows.model_id.isin(["m0", "m1"])], many)
+    assert accuracy_heatmap(rows, many).layout.height - few.layout.height == 28 * 30 - 2 * 60
 
 
 def test_missing_combination_is_an_empty_cell(results, models) -> None:
