@@ -61,7 +61,8 @@ BENCH: tuple[BenchEntry, ...] = (
     BenchEntry("deepfool", ("L2",), steps=50,
                references={"L2": (torchattacks.DEEPFOOL, foolbox.DEEPFOOL, art.DEEPFOOL)}),
     # 100 steps, not the registry's 300, to keep the bench short; one gradient per step.
-    BenchEntry("ddn", ("L2",), steps=100, passes=steps_times_restarts, references={"L2": (foolbox.DDN,)}),
+    BenchEntry("ddn", ("L2",), steps=100, passes=steps_times_restarts,
+               references={"L2": (foolbox.DDN, foolbox.DDN_1000)}),
     BenchEntry("jsma", ("L0",), options={"theta": 1.0, "gamma": 0.1},
                references={"L0": (torchattacks.JSMA, art.JSMA)}),
     BenchEntry("apgd", ("Linf", "L2"), steps=10, passes=apgd_passes,

@@ -79,17 +79,20 @@ def _deepfool(cfg: AttackConfig) -> Any:
                                             overshoot=options["overshoot"])
 
 
-def _ddn(cfg: AttackConfig) -> Any:
-    """Foolbox's DDN has no alpha: its first step is 1 (our default), cosine-annealed to 0.01 as ours."""
+def _ddn(cfg: AttackConfig, steps: int | None = None) -> Any:
+    """Foolbox's DDN has no alpha: its first step is 1 (our default), cosine-annealed to 0.01 as ours; ``steps``
+    replaces the setting's."""
     import foolbox
 
     options = merged_options(cfg, ATTACKS["ddn"].options)
-    return foolbox.attacks.DDNAttack(init_epsilon=options["init_norm"], steps=cfg.steps, gamma=options["gamma"])
+    return foolbox.attacks.DDNAttack(init_epsilon=options["init_norm"], steps=steps or cfg.steps,
+                                     gamma=options["gamma"])
 
 
-def _reference(make: Make, bounded: bool = True, note: str = "") -> Reference:
+def _reference(make: Make, bounded: bool = True, note: str = "", same_work: bool = True,
+               variant: str = "") -> Reference:
     build: Build = partial(_build, make, bounded)
-    return Reference("foolbox", build, note=note)
+    return Reference("foolbox", build, note=note, same_work=same_work, variant=variant)
 
 
 FGM = _reference(_fgm)
@@ -100,3 +103,7 @@ PGD_L1 = _reference(_sparse_l1, note="SparseL1DescentAttack: projects onto the L
 CW = _reference(_cw, bounded=False, note="no early abort per example: the whole batch stops together")
 DEEPFOOL = _reference(_deepfool, bounded=False)
 DDN = _reference(_ddn, bounded=False)
+DDN_STRENGTH_STEPS = 1_000  # Rony et al. 2019's longest runs: the reference for how small a minimal L2 can get
+DDN_1000 = _reference(partial(_ddn, steps=DDN_STRENGTH_STEPS), bounded=False, same_work=False,
+                      variant=f"{DDN_STRENGTH_STEPS:,} steps",
+                      note="the strength reference (its median norm), not a speed peer")

@@ -36,6 +36,7 @@ class Reference:
     subset: bool = False  # slow (e.g. a loop over single images): timed and judged on the first images only
     note: str = ""  # where the peer's algorithm or settings differ from ours
     same_work: bool = True  # runs as many iterations as ours may: only then can it be the row's fastest peer
+    variant: str = ""  # tells two references of one peer apart in the tables ("1,000 steps")
 
 
 def missing(peer: str) -> str:

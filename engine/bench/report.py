@@ -33,7 +33,7 @@ class SixtyThousandRow:
 
 
 def _fastest(row: BenchRow) -> PeerResult | None:
-    return next((p for p in row.peers if p.peer == row.fastest_peer), None)
+    return next((p for p in row.peers if p.name == row.fastest_peer), None)
 
 
 def sixty_thousand(rows: list[BenchRow]) -> list[SixtyThousandRow]:
@@ -98,7 +98,7 @@ def _peers_section(rows: list[BenchRow]) -> str:
     lines = []
     for row in (r for r in rows if r.peers):
         lines.append(_implementation_cells(row, "ours", row.ours, 1.0, row.efficiency))
-        lines += [_implementation_cells(row, p.peer, p.measurement, p.ours_over_peer, p.efficiency) for p in row.peers]
+        lines += [_implementation_cells(row, p.name, p.measurement, p.ours_over_peer, p.efficiency) for p in row.peers]
     return table(PEER_HEADERS, lines, padded_rule=True)
 
 
@@ -131,7 +131,7 @@ def _notes(report: BenchReport) -> list[str]:
              "then prediction != label); median norm: of x_adv - x in the row's norm, over the fooled images. "
              "C&W's passes are the Adam iterations as run (early abort shrinks the batch).",
              *(f"{r.attack} {r.norm} steps={r.steps}, ours: {r.ours.note}" for r in report.rows if r.ours.note),
-             *(f"{r.attack} {r.norm} steps={r.steps}, {p.peer}: {p.note}" for r in report.rows for p in r.peers
+             *(f"{r.attack} {r.norm} steps={r.steps}, {p.name}: {p.note}" for r in report.rows for p in r.peers
                if p.note)]
     return lines + report.notes
 

@@ -27,6 +27,12 @@ class PeerResult:
     ours_over_peer: float | None  # our images/s over the peer's
     note: str = ""  # how the peer's algorithm differs, a subset it ran on, or why it did not run
     same_work: bool = True  # runs as many iterations as ours may: only then can it be the fastest peer
+    variant: str = ""  # tells two references of one peer apart ("1,000 steps")
+
+    @property
+    def name(self) -> str:
+        """The peer, with its variant when it has one: "foolbox (1,000 steps)"."""
+        return f"{self.peer} ({self.variant})" if self.variant else self.peer
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,8 @@ def _peer_result(setting: BenchSetting, reference: Reference, theirs: Measuremen
     passes = setting.entry.run_passes(setting.config, theirs.gradient_forwards)
     notes = [note for note in (reference.note, _subset_note(fooled, theirs, total), theirs.note) if note]
     return PeerResult(reference.peer, theirs, efficiency(passes, fb_seconds, theirs) if full else None,
-                      ours.images_per_second / theirs.images_per_second, "; ".join(notes), reference.same_work)
+                      ours.images_per_second / theirs.images_per_second, "; ".join(notes), reference.same_work,
+                      reference.variant)
 
 
 def _fastest(results: list[PeerResult]) -> PeerResult | None:
@@ -91,12 +98,13 @@ def bench_setting(setting: BenchSetting, model: nn.Module, x: torch.Tensor, y: t
     contestants += [Contestant(r.build(model, cfg, torch.Generator().manual_seed(0)),
                                min(subset, len(x)) if r.subset else len(x)) for r in present]
     (ours, fooled), *theirs = measure_together(contestants, model, x, y, cfg, repeats)
-    measured = {r.peer: m for r, (m, _) in zip(present, theirs, strict=True)}
-    results = [_peer_result(setting, r, measured[r.peer], ours, fooled, len(x), fb_seconds) if r.peer in measured
-               else PeerResult(r.peer, None, None, None, missing[r.peer], r.same_work) for r in setting.references]
+    measured = {id(r): m for r, (m, _) in zip(present, theirs, strict=True)}  # one peer may have two references
+    results = [_peer_result(setting, r, measured[id(r)], ours, fooled, len(x), fb_seconds) if id(r) in measured
+               else PeerResult(r.peer, None, None, None, missing[r.peer], r.same_work, r.variant)
+               for r in setting.references]
     passes = setting.entry.run_passes(cfg, ours.gradient_forwards)
     fastest = _fastest(results)
     return BenchRow(cfg.name, cfg.norm, _eps(cfg), cfg.steps, cfg.options, ours, passes,
                     None if passes is None else len(x) / (passes * fb_seconds), efficiency(passes, fb_seconds, ours),
-                    fb_seconds, results, None if fastest is None else fastest.peer,
+                    fb_seconds, results, None if fastest is None else fastest.name,
                     None if fastest is None else fastest.ours_over_peer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,18 @@ def test_a_missing_peer_is_skipped_with_a_note(lenet, fmnist_test, monkeypatch) 
     assert found["foolbox"].measurement is None and "foolbox is not installed" in found["foolbox"].note
     assert found["art"].measurement is not None and row.fastest_peer == "art"
     assert peers.versions()["foolbox"] is None
+
+
+def test_two_references_of_one_peer_are_measured_and_named_apart(lenet, fmnist_test) -> None:
+    """DDN against Foolbox's DDN at our steps (a speed peer) and at 1,000 steps (the strength reference only)."""
+    x, y = fmnist_test.head(4).tensors(torch.device("cpu"))
+    (ddn,) = expand(BENCH, ("ddn",))[0]
+    quick = replace(ddn, config=replace(ddn.config, steps=3))  # keeps the test short; the reference keeps 1,000
+    row = bench_setting(quick, lenet, x, y, repeats=1, subset=4)
+    assert [peer.name for peer in row.peers] == ["foolbox", "foolbox (1,000 steps)"]
+    assert row.fastest_peer == "foolbox"  # the 1,000-step run does not do our work
+    assert all(peer.measurement is not None and peer.measurement.images == 4 for peer in row.peers)
+    assert row.peers[1].measurement.gradient_forwards > 10 * row.peers[0].measurement.gradient_forwards
 
 
 def test_unregistered_attacks_are_skipped_with_a_note() -> None:
