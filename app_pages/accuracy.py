@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from engine.evaluation.intervals import with_intervals
 from ui.charts import show_chart
 from ui.figures.accuracy import accuracy_heatmaps, robustness_curves, transfer_heatmap
 from ui.study import require_study
@@ -39,11 +40,16 @@ if not transferred.empty:
     show_chart(transfer_heatmap(same[same.eps == eps], study.models), study.name, "transfer")
 
 st.subheader("Results")
-st.dataframe(selected, hide_index=True, column_config={
+st.caption("ci_low and ci_high bound the accuracy's 95 % Wilson interval over the n attacked images: differences "
+           "inside it may be sampling.")
+results = with_intervals(selected)
+st.dataframe(results, hide_index=True, column_config={
     "eps": st.column_config.NumberColumn("eps", format="%g"),
     "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
+    "ci_low": st.column_config.NumberColumn("ci_low", format="%.4f"),
+    "ci_high": st.column_config.NumberColumn("ci_high", format="%.4f"),
     "max_perturbation": st.column_config.NumberColumn("max_perturbation", format="%.4g"),
     "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
     "images_per_second": st.column_config.NumberColumn("images/s", format="%.0f"),
 })
-csv_download(selected, f"{study.name}_robust_accuracy.csv", "Download robust accuracy CSV")
+csv_download(results, f"{study.name}_robust_accuracy.csv", "Download robust accuracy CSV")

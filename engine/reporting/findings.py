@@ -23,6 +23,7 @@ import pandas as pd
 
 from engine.analysis.boundary import boundary_summary
 from engine.core.fs import read_json
+from engine.evaluation.intervals import interval_text
 from engine.reporting.markdown import table
 from engine.reporting.papers import PARK_SO_EXAMPLES, PARK_SO_SECONDS
 from engine.results import read_table
@@ -108,15 +109,20 @@ class Study:
                                 f"{'with' if augment else 'without'} augmentation, found {len(found)}")
         return found[0]
 
-    def accuracy_of(self, model: str, attack: str, norm: str, eps: float, source: str | None = None) -> float:
-        """Accuracy of ``model`` under one attack at one eps (white-box, or crafted on ``source``);
-        ``MissingResult`` when the study has no such row."""
+    def measured(self, model: str, attack: str, norm: str, eps: float,
+                 source: str | None = None) -> tuple[float, int]:
+        """Accuracy of ``model`` under one attack at one eps (white-box, or crafted on ``source``) and the
+        number of images it was judged on; ``MissingResult`` when the study has no such row."""
         rows = self.accuracy[(self.accuracy.model_id == model) & (self.accuracy.attack == attack)
                              & (self.accuracy.norm == norm) & np.isclose(self.accuracy.eps, eps)]
         rows = rows[rows.source_model_id == source] if source else rows[rows.source_model_id.isna()]
         if rows.empty:
             raise MissingResult(f"{attack} {norm} eps {eps:g} on {model}" + (f" from {source}" if source else ""))
-        return float(rows.accuracy.iloc[0])
+        return float(rows.accuracy.iloc[0]), int(rows.n.iloc[0])
+
+    def accuracy_of(self, model: str, attack: str, norm: str, eps: float, source: str | None = None) -> float:
+        """Accuracy of ``model`` under one attack at one eps (``measured`` without the image count)."""
+        return self.measured(model, attack, norm, eps, source)[0]
 
     def pgd(self, model: str, norm: str) -> float:
         return self.accuracy_of(model, "pgd", norm, PGD[norm])
@@ -189,8 +195,9 @@ ANALYSED = ("undefended", "pgd_linf", "pgd_l2", "robust_l2", "robust_linf")
 
 
 def _cell(study: Study, model: str, attack: str, norm: str, eps: float) -> str:
+    """The accuracy with its 95 % Wilson interval, or a dash where the attack did not run."""
     try:
-        return _pct(study.accuracy_of(model, attack, norm, eps))
+        return interval_text(*study.measured(model, attack, norm, eps))
     except MissingResult:
         return "—"  # the attack did not run on this model
 

@@ -18,6 +18,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from engine.evaluation.intervals import wilson_interval
 from ui.figures.colours import label_colours
 from ui.figures.labels import ModelLabels, model_order, number_label
 from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figure, facet_rows
@@ -51,7 +52,8 @@ def origins(robust_accuracy: pd.DataFrame) -> pd.Series:
 
 def _labelled(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     """One row per model, attack name, origin, norm and eps (worst case of indistinguishable rows),
-    with label columns ``model`` and ``attack_label`` added, sorted for display."""
+    with label columns ``model`` and ``attack_label`` and the accuracy's 95 % Wilson interval as text
+    (``interval``) added, sorted for display."""
     labels = ModelLabels(models)
     order = {model_id: index for index, model_id in enumerate(labels.by_id)}
     frame = robust_accuracy.assign(
@@ -62,11 +64,14 @@ def _labelled(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFra
     frame = frame.groupby(keys, as_index=False, sort=True).agg(
         accuracy=("accuracy", "min"), steps=("steps", "first"), n=("n", "first"))
     frame["attack_label"] = (frame["attack_name"] + " " + frame["origin"]).str.strip()
+    low, high = wilson_interval(frame["accuracy"], frame["n"])
+    frame["interval"] = [f"[{a:.3f}, {b:.3f}]" if a == a else "unknown" for a, b in zip(low, high, strict=True)]
     return frame
 
 
-def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_norm: bool = True) -> pd.DataFrame:
-    """Accuracy as a models × attacks matrix.
+def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_norm: bool = True,
+                    values: str = "accuracy") -> pd.DataFrame:
+    """Accuracy (or another column of ``_labelled``, e.g. "interval") as a models × attacks matrix.
 
     Rows are model labels in the order of ``models`` (models absent from it last, by id); columns
     are "attack norm eps=E[ from SOURCE]" ("attack eps=E[ from SOURCE]" without ``with_norm``, for a
@@ -78,7 +83,7 @@ def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_no
                        + " " + frame["origin"]).str.strip()
     rows = list(dict.fromkeys(frame["model"]))
     by_attack = frame.sort_values(["attack_name", "origin", "norm", "eps"], kind="stable")
-    matrix = frame.pivot(index="model", columns="column", values="accuracy")
+    matrix = frame.pivot(index="model", columns="column", values=values)
     return matrix.reindex(index=rows, columns=list(dict.fromkeys(by_attack["column"])))
 
 
@@ -95,6 +100,9 @@ def accuracy_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_n
     figure = px.imshow(matrix, text_auto=".2f", zmin=ACCURACY_RANGE[0], zmax=ACCURACY_RANGE[1],
                        aspect="auto", color_continuous_scale="Viridis",
                        labels={"x": "attack", "y": "model", "color": "accuracy"})
+    intervals = accuracy_matrix(robust_accuracy, models, with_norm, "interval").fillna("")
+    figure.update_traces(customdata=intervals.to_numpy(),
+                         hovertemplate="%{y}<br>%{x}<br>accuracy %{z:.3f}, 95% CI %{customdata}<extra></extra>")
     figure.update_xaxes(side="bottom", tickangle=-45, title=None, automargin=True, showgrid=False)
     figure.update_yaxes(title=None, automargin=True, showgrid=False)
     height = HEATMAP_HEIGHT if len(matrix.index) <= DENSE_ROWS else DENSE_HEATMAP_HEIGHT
@@ -147,8 +155,8 @@ def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go
         figure.add_scatter(
             x=curve["eps"], y=curve["accuracy"], mode="lines+markers", name=model, legendgroup=model, meta=attack,
             showlegend=False, line={"color": colours.get(model), "dash": dash, "width": 1.6},
-            marker={"symbol": symbol, "size": 6}, customdata=curve[["steps", "n"]],
-            hovertemplate=f"{model}<br>{attack}<br>eps %{{x:g}}: accuracy %{{y:.3f}}"
+            marker={"symbol": symbol, "size": 6}, customdata=curve[["steps", "n", "interval"]],
+            hovertemplate=f"{model}<br>{attack}<br>eps %{{x:g}}: accuracy %{{y:.3f}}, 95% CI %{{customdata[2]}}"
                           "<br>%{customdata[0]} steps, %{customdata[1]} images<extra></extra>",
             row=panel // columns + 1, col=panel % columns + 1)
         if model not in listed:  # the model's legend entry: a plain line of its colour, no data
@@ -166,7 +174,8 @@ def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go
     return figure.update_layout(
         height=max(CURVE_HEIGHT(rows), MODEL_ROW_HEIGHT * (len(listed) + 1)) + margin["t"] + margin["b"],
         margin=margin,
-        legend={"title": {"text": "model"}, "groupclick": "togglegroup", "tracegroupgap": 4, "x": 1.01, "y": 1, "yanchor": "top"},
+        legend={"title": {"text": "model"}, "groupclick": "togglegroup", "tracegroupgap": 4, "x": 1.01, "y": 1,
+                "yanchor": "top"},
         legend2={"title": {"text": "attack", "side": "top"}, "orientation": "h", "x": 0, "y": 0, "yanchor": "bottom",
                  "yref": "container", "itemclick": False, "itemdoubleclick": False,
                  "entrywidth": 1 / ATTACK_KEY_COLUMNS, "entrywidthmode": "fraction"})

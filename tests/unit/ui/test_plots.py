@@ -85,6 +85,16 @@ def test_one_heatmap_per_norm(results, models) -> None:
     assert [list(row) for row in linf.data[0].z] == [[0.20, 0.90, 0.05], [0.70, 0.80, 0.60]]
 
 
+def test_heatmap_and_curves_show_each_accuracys_interval_on_hover(results, models) -> None:
+    heatmap = accuracy_heatmap(results, models)
+    cells = {(row, column): text for row, line in zip(heatmap.data[0].y, heatmap.data[0].customdata, strict=True)
+             for column, text in zip(heatmap.data[0].x, line, strict=True)}
+    assert cells["std (standard)", "pgd Linf eps=0.1"] == "[0.022, 0.112]"  # 5 % of 100 images
+    assert "95% CI %{customdata}" in heatmap.data[0].hovertemplate
+    curve = next(trace for trace in curve_traces(robustness_curves(results, models)) if trace.meta == "pgd")
+    assert [row[2] for row in curve.customdata][-1] == "[0.022, 0.112]"
+
+
 def test_heatmap_rows_halve_past_ten_models(results) -> None:
     """28 models at full row height would make a 1,900 px heatmap per norm; past DENSE_ROWS rows are 30 px."""
     many = _table("models", [{"model_id": f"m{i}", "training_mode": "standard"} for i in range(28)])
