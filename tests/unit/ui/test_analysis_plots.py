@@ -99,8 +99,8 @@ def test_window_statistics_are_max_and_median_over_the_window() -> None:
 def test_comparison_lines_up_every_figure_per_model() -> None:
     tables = {
         "models": MODELS,
-        "robust_accuracy": _table("robust_accuracy", [{"model_id": m, "sweep": "pgd-L2", "eps": 1.0, "accuracy": a}
-                                                      for m, a in (("std", 0.1), ("adv", 0.6))]),
+        "robust_accuracy": _table("robust_accuracy", [{"model_id": m, "sweep": "pgd-L2", "eps": 1.0, "accuracy": a,
+                                                       "n": 100} for m, a in (("std", 0.1), ("adv", 0.6))]),
         "a_distance": _table("a_distance", [{"model_id": "std", "sweep": "pgd-L2", "eps": 1.0, "a_distance": 1.2}]),
         "svcca": _table("svcca", [{"model_id": "adv", "sweep": "pgd-L2", "eps": 1.0, "layer": "penultimate",
                                    "index": 0, "mean": 0.97}]),
@@ -111,3 +111,4 @@ def test_comparison_lines_up_every_figure_per_model() -> None:
     assert table.loc["adv", "robust accuracy"] == 0.6 and table.loc["std", "A-distance"] == 1.2
     assert table.loc["adv", "mean SVCCA (penultimate)"] == 0.97 and table.loc["adv", "boundary distance"] == 2.0
     assert np.isnan(table.loc["std", "boundary distance"]) and list(table.training) == ["pgd", "standard"]
+    assert 0.49 < table.loc["adv", "95% CI low"] < 0.6 < table.loc["adv", "95% CI high"] < 0.7  # Wilson, n = 100
