@@ -1,4 +1,4 @@
-"""Latent space: PCA of penultimate features, clean against adversarial, models side by side."""
+"""Latent space: PCA of penultimate features, adversarial overlaid on clean, one panel per model."""
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +18,9 @@ study, pca, model_ids, (sweep_col, eps_col) = page_header(
 adversarial = pca[pca.sweep != "clean"]
 sweep = shared_selectbox(sweep_col, "Attack sweep", "sweep", study.sweep_order(adversarial.sweep))
 eps_options = sorted(adversarial[adversarial.sweep == sweep].eps.unique())
-eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func="{:g}".format)
+eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func="{:g}".format,
+                       initial=eps_options[len(eps_options) // 2] if eps_options else None,
+                       help="Opens on the middle of the sweep's radii: the smallest barely moves the features")
 show = st.radio("Inputs", ["clean and adversarial", "clean only", "adversarial only"], horizontal=True)
 
 clean_rows = pca[(pca.sweep == "clean") & pca.model_id.isin(model_ids)]

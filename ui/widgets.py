@@ -64,7 +64,9 @@ def model_select(container: DeltaGenerator, table: pd.DataFrame, models: pd.Data
     chosen = shared_multiselect(container, label, "models", options, initial=picks[ONE_PER_MODE],
                                 format_func=ModelLabels(models))
     if len(picks[ALL_MODELS]) > 2:
-        container.pills("Quick pick", list(picks), key=f"{key}:pick", on_change=pick, label_visibility="collapsed")
+        container.selectbox("Quick pick", list(picks), index=None, key=f"{key}:pick", on_change=pick,
+                            placeholder="Quick pick: all, one per training mode, or a mode's models",
+                            label_visibility="collapsed")
     return chosen
 
 

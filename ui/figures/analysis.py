@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from engine.analysis.losses import loss_kde
 from ui.figures.colours import label_colours
@@ -19,7 +20,10 @@ from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figu
 LOSS_FLOOR = 1e-8  # losses below this are drawn at it on the log scale
 KDE_POINTS = 200
 BINS = 50  # histogram bins over the range of all shown losses, the same for every input set
-LATENT_HEIGHT = Height(fixed=100, per_row=360)  # a row of scatter plots per input set
+LATENT_HEIGHT = Height(fixed=90, per_row=360)  # a row of FACETS_PER_ROW models' scatter plots
+LATENT_GAP = 70  # pixels between rows of scatter plots
+INPUT_MARKERS = ({"symbol": "circle", "size": 5, "opacity": 0.35},  # clean: faint dots under the rest
+                 {"symbol": "x", "size": 6, "opacity": 0.85}, {"symbol": "diamond", "size": 6, "opacity": 0.85})
 FACET_HEIGHT = Height(fixed=120, per_row=340)  # a row of FACETS_PER_ROW panels (sweeps)
 TRAINING_HEIGHT = Height(fixed=120, per_row=330)  # a row of FACETS_PER_ROW panels (models)
 
@@ -77,28 +81,61 @@ def _add_kde(figure: go.Figure, values: np.ndarray, name: str, colour: str) -> N
 
 
 def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, ...]) -> go.Figure:
-    """PCA scatter of penultimate features: one column per model (side by side, in ``models`` order), one row
-    per input set (clean, then adversarial, on the plane of the model's clean features); colour = true class."""
+    """PCA scatter of penultimate features: one panel per model (``models`` order, FACETS_PER_ROW a row), its
+    input sets overlaid on the plane of its clean features: clean as faint dots, adversarial as crosses, so an
+    attack's pull across the class clusters shows in place. Colour = true class.
+
+    One trace per model and input set (``meta`` = the input set) with per-point colours; the legends are
+    keys without data: the classes' colours, and the input sets' markers. SVG, not WebGL: headless and
+    GPU-less browsers draw WebGL scatters blank.
+    """
     if pca.empty:
         return empty_figure("No latent-space projections to show (empty table or selection)")
     frame = pca.assign(cls=pca.label.map(lambda label: classes[label] if 0 <= label < len(classes) else str(label)),
                        input_set=[input_label(i, n, e) for i, n, e in zip(pca.input, pca.norm, pca.eps, strict=True)],
                        correct=pca.pred == pca.label)
+    palette = _class_colours(list(classes) + sorted(set(frame.cls) - set(classes)))
+    labels = ModelLabels(models)
     order = model_order(pca.model_id, models)
     inputs = sorted(frame.input_set.unique(), key=lambda name: name != "clean")
-    figure = px.scatter(frame, x="pc1", y="pc2", color="cls", facet_col="model_id", facet_row="input_set",
-                        opacity=0.6, hover_data=["sample", "pred", "correct"],
-                        category_orders={"cls": list(classes), "model_id": order, "input_set": inputs},
-                        labels={"cls": "class", "input_set": "input", "model_id": "model"})
-    figure.update_traces(marker={"size": 5})
-    figure.update_xaxes(matches=None, showticklabels=True)
-    figure.update_yaxes(matches=None, showticklabels=True)
-    for column, model_id in enumerate(order, start=1):  # clean and adversarial of a model on the same scale
+    rows, columns = facet_rows(len(order)), min(len(order), FACETS_PER_ROW)
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[labels(model_id) for model_id in order],
+                           horizontal_spacing=0.06, vertical_spacing=LATENT_GAP / LATENT_HEIGHT.per_row / rows)
+    for panel, model_id in enumerate(order):
         points = frame[frame.model_id == model_id]
-        figure.update_xaxes(range=_padded(points.pc1), col=column)
-        figure.update_yaxes(range=_padded(points.pc2), col=column)
-    figure.for_each_annotation(lambda note: note.update(text=note.text.split("=", 1)[-1]))
-    return figure.update_layout(height=LATENT_HEIGHT(len(inputs)))
+        where = {"row": panel // columns + 1, "col": panel % columns + 1}
+        for index, input_set in enumerate(inputs):
+            shown = points[points.input_set == input_set]
+            marker = INPUT_MARKERS[index % len(INPUT_MARKERS)]
+            figure.add_trace(go.Scatter(
+                x=shown.pc1, y=shown.pc2, mode="markers", name=input_set, meta=input_set, showlegend=False,
+                marker={**marker, "color": shown.cls.map(palette).tolist()},
+                customdata=shown[["cls", "sample", "pred", "correct"]],
+                hovertemplate=f"{input_set}<br>class %{{customdata[0]}}, sample %{{customdata[1]}}"
+                              "<br>predicted %{customdata[2]} (correct: %{customdata[3]})<extra></extra>"), **where)
+        figure.update_xaxes(range=_padded(points.pc1), **where)
+        figure.update_yaxes(range=_padded(points.pc2), **where)
+    for cls, colour in palette.items():  # the class key: colours, no data
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=cls, hoverinfo="skip",
+                                      marker={"color": colour, "size": 9}))
+    for index, input_set in enumerate(inputs):  # the input key: markers, no data
+        marker = INPUT_MARKERS[index % len(INPUT_MARKERS)] | {"color": "grey"}
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=input_set, legend="legend2",
+                                      hoverinfo="skip", marker=marker))
+    figure.update_xaxes(title_text="pc1", title_standoff=2)
+    figure.update_yaxes(title_text="pc2", title_standoff=2)
+    return figure.update_layout(
+        height=LATENT_HEIGHT(rows), margin={"t": 50, "b": 40},
+        legend={"title": {"text": "class"}, "x": 1.01, "y": 1, "yanchor": "top", "itemclick": False,
+                "itemdoubleclick": False},
+        legend2={"title": {"text": "input"}, "x": 1.01, "y": 0.35, "yanchor": "top", "itemclick": False,
+                 "itemdoubleclick": False})
+
+
+def _class_colours(names: list[str]) -> dict[str, str]:
+    """A colour per class name, in order: plotly's 10 qualitative colours, then Alphabet's 26."""
+    colours = px.colors.qualitative.Plotly + px.colors.qualitative.Alphabet
+    return {name: colours[index % len(colours)] for index, name in enumerate(names)}
 
 
 def _padded(values: pd.Series) -> list[float]:

@@ -56,15 +56,33 @@ def test_a_constant_loss_gets_a_histogram_without_kde() -> None:
     assert [trace.type for trace in figure.data] == ["histogram"]
 
 
-def test_latent_scatter_puts_models_in_columns_and_inputs_in_rows() -> None:
-    rows = [{"model_id": model_id, "input": name, "sweep": name, "norm": None if name == "clean" else "L2",
-             "eps": 0.0 if name == "clean" else 1.0, "sample": i, "label": i % 3, "pred": i % 3,
-             "pc1": float(i), "pc2": float(-i)} for model_id in ("adv", "std") for name in ("pgd", "clean")
-            for i in range(6)]
-    figure = latent_scatter(_table("pca", rows), MODELS, ("a", "b", "c"))
-    titles = [note.text for note in figure.layout.annotations]
-    assert titles[:2] == ["std", "adv"] and set(titles[2:]) == {"clean", "pgd L2 eps=1"}
-    assert {trace.name for trace in figure.data} == {"a", "b", "c"}
+def _pca_rows(model_ids: list[str]) -> pd.DataFrame:
+    """Six points per model of ``model_ids``, clean and under PGD-L2 at eps 1."""
+    return _table("pca", [{"model_id": model_id, "input": name, "sweep": name, "eps": 0.0 if name == "clean" else 1.0,
+                           "norm": None if name == "clean" else "L2", "sample": i, "label": i % 3, "pred": i % 3,
+                           "pc1": float(i), "pc2": float(-i)} for model_id in model_ids for name in ("pgd", "clean")
+                          for i in range(6)])
+
+
+def test_latent_scatter_overlays_the_input_sets_in_one_panel_per_model() -> None:
+    figure = latent_scatter(_pca_rows(["adv", "std"]), MODELS, ("a", "b", "c"))
+    assert [note.text for note in figure.layout.annotations] == ["std (standard)", "adv (pgd L2 1)"]
+    data = [trace for trace in figure.data if trace.meta is not None]
+    assert [(trace.meta, trace.xaxis) for trace in data] == [("clean", "x"), ("pgd L2 eps=1", "x"),
+                                                            ("clean", "x2"), ("pgd L2 eps=1", "x2")]
+    assert data[0].marker.symbol == "circle" and data[1].marker.symbol == "x"
+    assert len(set(data[0].marker.color)) == 3  # coloured by true class
+    keys = [trace for trace in figure.data if trace.meta is None]
+    assert [trace.name for trace in keys if trace.legend != "legend2"] == ["a", "b", "c"]
+    assert [trace.name for trace in keys if trace.legend == "legend2"] == ["clean", "pgd L2 eps=1"]
+
+
+def test_latent_scatter_wraps_28_models_three_a_row() -> None:
+    ids = [f"m{i}" for i in range(28)]
+    models = _table("models", [{"model_id": model_id, "training_mode": "standard"} for model_id in ids])
+    figure = latent_scatter(_pca_rows(ids), models, ("a", "b", "c"))
+    panels = {trace.xaxis for trace in figure.data if trace.meta is not None}
+    assert len(panels) == 28 and figure.layout.height == 90 + 360 * 10
 
 
 def test_svcca_and_norm_ratio_charts() -> None:
