@@ -1,4 +1,5 @@
-"""Attack playground: one image (a test image or an upload) attacked live on each chosen model."""
+"""Attack playground: one image (a test image or an upload) attacked live on each chosen model, a summary row
+per model, then each model's details with downloads of its adversarial image and perturbation."""
 
 import math
 
@@ -14,9 +15,9 @@ from engine.data.loaders import DataNotFoundError
 from engine.data.split import to_unit
 from engine.data.uploads import FORMATS, MAX_UPLOAD_BYTES, ImageError, decode_upload, preview, to_model_input
 from engine.evaluation.playground import PlaygroundResult, amplified, attack_image
-from ui.charts import show_chart
-from ui.figures.labels import ModelLabels
-from ui.figures.playground import probability_bars
+from ui.charts import export_name, show_chart
+from ui.figures.labels import ModelLabels, number_label
+from ui.figures.playground import probability_bars, summary_table
 from ui.models import load_model, test_split
 from ui.study import Study, StudyError, require_study
 from ui.widgets import model_select
@@ -24,6 +25,7 @@ from ui.widgets import model_select
 PLAYGROUND_ATTACKS = ("fgsm", "pgd", "apgd", "deepfool", "cw", "jsma", "noise")
 DEFAULT_EPS = {"Linf": 0.1, "L2": 1.0, "L1": 10.0, "L0": 20.0}
 SHOWN_PIXELS = 168
+OPEN_DETAILS_UP_TO = 4  # more models than this: their details start collapsed
 
 
 def _picture(x: np.ndarray) -> Image.Image:
@@ -48,9 +50,9 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
             st.warning(f"The {dataset} test set is not on this machine ({error}). Upload an image instead.")
             st.stop()
         index = int(st.number_input(f"Test image (0-{len(split) - 1})", 0, len(split) - 1, 0, key="pg_index"))
-        label = int(split.labels[index])
-        st.caption(f"True class: **{classes[label]}**")
-        return to_unit(split.images[index:index + 1]), label
+        label, x = int(split.labels[index]), to_unit(split.images[index:index + 1])
+        st.image(_as_picture(x), caption=f"Test image {index}; true class: {classes[label]}", width=SHOWN_PIXELS)
+        return x, label
     # Any file type is taken, so that a refused file is explained here, in the page, not in the uploader's tooltip.
     upload = st.file_uploader(f"An image ({', '.join(FORMATS)}; at most {MAX_UPLOAD_BYTES // 2**20} MB)",
                               key="pg_upload")
@@ -108,16 +110,45 @@ def _run(study: Study, model_ids: list[str], x: torch.Tensor, label: int | None,
     return results
 
 
-def _show(result: PlaygroundResult, classes: tuple[str, ...], cfg: AttackConfig, study_name: str,
-          key: str) -> None:
-    before, after, change = st.columns(3)
-    before.image(_as_picture(result.x), caption=f"original: {classes[result.clean_pred]}", width="stretch")
-    after.image(_as_picture(result.x_adv), caption=f"adversarial: {classes[result.adv_pred]}", width="stretch")
+def _summary(results: dict[str, PlaygroundResult], labels: ModelLabels, classes: tuple[str, ...],
+             true_label: int | None, cfg: AttackConfig) -> None:
+    """The one-row-per-model table of the attack's results."""
+    st.caption(f"True class: **{classes[true_label]}**" if true_label is not None else
+               "True class unknown: each verdict compares a model's prediction on the adversarial image with its "
+               "own prediction on the original.")
+    table = summary_table(results, labels, classes, cfg.norm)
+    st.dataframe(table, hide_index=True, column_config={
+        name: st.column_config.NumberColumn(name, format="%.0f" if name == "ms" else "%.3f")
+        for name in table.select_dtypes("number").columns})
+
+
+def _downloads(result: PlaygroundResult, model_id: str, cfg: AttackConfig) -> None:
+    """The adversarial image (PNG at the model's input size) and the perturbation x_adv - x (.npy, [C, H, W])."""
+    stem = export_name(model_id, f"{cfg.name}_{cfg.norm}_eps{number_label(cfg.eps)}")
+    png, npy = st.columns(2)
+    png.download_button("Adversarial image (PNG)", result.adversarial_png(), f"{stem}_adversarial.png", "image/png",
+                        key=f"pg_png_{model_id}", on_click="ignore", icon=":material/download:")
+    npy.download_button("Perturbation (.npy)", result.perturbation_npy(), f"{stem}_perturbation.npy",
+                        "application/octet-stream", key=f"pg_npy_{model_id}", on_click="ignore",
+                        icon=":material/download:")
+
+
+def _show(model_id: str, result: PlaygroundResult, classes: tuple[str, ...], cfg: AttackConfig,
+          study_name: str) -> None:
+    """One model's original, adversarial and amplified perturbation, verdict, downloads and class probabilities."""
+    pictures, bars = st.columns(2)
+    before, after, change = pictures.columns(3)
+    before.image(_as_picture(result.x), caption=f"prediction on the original: {classes[result.clean_pred]}",
+                 width="stretch")
+    after.image(_as_picture(result.x_adv), caption=f"prediction on the adversarial: {classes[result.adv_pred]}",
+                width="stretch")
     change.image(_picture(amplified(result.x, result.x_adv)), caption="perturbation, amplified", width="stretch")
-    fooled = "fooled" if result.adv_pred != result.label else "not fooled"
-    st.caption(f"{fooled}; ||d||_{cfg.norm.removeprefix('L')} = {result.perturbation:.4g}; "
-               f"attack took {result.seconds * 1000:.0f} ms")
-    show_chart(probability_bars(classes, result.clean_probs, result.adv_probs), study_name, key)
+    with pictures:
+        st.caption(f"{result.verdict}; ||d||_{cfg.norm.removeprefix('L')} = {result.perturbation:.4g}; "
+                   f"attack took {result.seconds * 1000:.0f} ms")
+        _downloads(result, model_id, cfg)
+    show_chart(probability_bars(classes, result.clean_probs, result.adv_probs), study_name,
+               f"probabilities_{model_id}", bars)
 
 
 study = require_study()
@@ -139,11 +170,10 @@ if st.button("Attack", type="primary", icon=":material/bolt:", disabled=not mode
         st.error(f"The attack could not run: {error}", icon=":material/error:")
 stored = st.session_state.get("pg_result")
 if stored and stored[0] == request:
-    labels, classes = ModelLabels(study.models), DATASETS[study.dataset].classes
-    columns = st.columns(min(len(model_ids), 2))  # three images per model need half the width
-    for index, (model_id, result) in enumerate(stored[1].items()):
-        with columns[index % len(columns)]:
-            st.markdown(f"**{labels(model_id)}**")
-            _show(result, classes, cfg, study.name, f"probabilities_{model_id}")
+    labels, classes, results = ModelLabels(study.models), DATASETS[study.dataset].classes, stored[1]
+    _summary(results, labels, classes, label, cfg)
+    for model_id, result in results.items():
+        with st.expander(f"**{labels(model_id)}**: {result.verdict}", expanded=len(results) <= OPEN_DETAILS_UP_TO):
+            _show(model_id, result, classes, cfg, study.name)
 elif stored:
     st.caption("The settings changed: press Attack to run them.")

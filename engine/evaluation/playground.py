@@ -7,16 +7,40 @@ label (an uploaded image), the attack pushes the image away from the model's own
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from engine.attacks.registry import make_attack
 from engine.config.schema import AttackConfig
+from engine.data.split import to_uint8
 from engine.evaluation.budget import cut_back
+
+
+class Verdict(StrEnum):
+    """What an attack did to one model's prediction."""
+
+    ALREADY_MISCLASSIFIED = "already misclassified"  # clean prediction != true label: nothing to attack
+    FOOLED = "fooled"  # clean prediction right, adversarial prediction wrong
+    NOT_FOOLED = "not fooled"  # both predictions right
+    PREDICTION_CHANGED = "prediction changed"  # no true label: adversarial prediction != clean prediction
+    PREDICTION_KEPT = "prediction kept"  # no true label: adversarial prediction == clean prediction
+
+
+def verdict(clean_pred: int, adv_pred: int, true_label: int | None) -> Verdict:
+    """The verdict on one model from its predictions on the clean and the adversarial image; without a true
+    label, relative to the model's own clean prediction."""
+    if true_label is None:
+        return Verdict.PREDICTION_CHANGED if adv_pred != clean_pred else Verdict.PREDICTION_KEPT
+    if clean_pred != true_label:
+        return Verdict.ALREADY_MISCLASSIFIED
+    return Verdict.FOOLED if adv_pred != true_label else Verdict.NOT_FOOLED
 
 
 @dataclass(frozen=True)
@@ -26,6 +50,7 @@ class PlaygroundResult:
     clean_probs: np.ndarray  # [K] softmax on x
     adv_probs: np.ndarray  # [K] softmax on x_adv
     label: int  # the class the attack pushes away from
+    true_label: int | None  # the true class; None when unknown (an upload without one)
     perturbation: float  # ||x_adv - x|| in the attack's norm
     seconds: float  # time inside the attack
 
@@ -36,6 +61,23 @@ class PlaygroundResult:
     @property
     def adv_pred(self) -> int:
         return int(self.adv_probs.argmax())
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict(self.clean_pred, self.adv_pred, self.true_label)
+
+    def adversarial_png(self) -> bytes:
+        """x_adv as a PNG of H x W pixels, 8 bits per channel, grey (C = 1) or RGB (C = 3)."""
+        pixels = to_uint8(self.x_adv[0]).permute(1, 2, 0).numpy()  # [H, W, C]
+        buffer = io.BytesIO()
+        Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def perturbation_npy(self) -> bytes:
+        """x_adv - x as a .npy file: float32 [C, H, W]."""
+        buffer = io.BytesIO()
+        np.save(buffer, (self.x_adv - self.x)[0].cpu().numpy().astype(np.float32), allow_pickle=False)
+        return buffer.getvalue()
 
 
 @torch.no_grad()
@@ -59,7 +101,7 @@ def attack_image(model: nn.Module, x: torch.Tensor, cfg: AttackConfig, label: in
     x_adv = attack(x, torch.tensor([target], device=x.device))
     seconds = time.perf_counter() - start
     x_adv, largest = cut_back(x, x_adv, cfg)
-    return PlaygroundResult(x, x_adv.detach(), clean, probabilities(model, x_adv), target, largest, seconds)
+    return PlaygroundResult(x, x_adv.detach(), clean, probabilities(model, x_adv), target, label, largest, seconds)
 
 
 def amplified(x: torch.Tensor, x_adv: torch.Tensor) -> np.ndarray:

@@ -1,12 +1,16 @@
-"""The attack playground's figure: class probabilities before and after an attack."""
+"""The attack playground's figure and table: class probabilities before and after an attack, and a row per
+model attacked."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from engine.evaluation.playground import PlaygroundResult
 from ui.figures.layout import Height
 
 BARS_HEIGHT = Height(fixed=140, per_row=26)  # a row per class
@@ -23,3 +27,20 @@ def probability_bars(classes: tuple[str, ...], clean: np.ndarray, adversarial: n
     figure.update_yaxes(automargin=True, title=None)
     return figure.update_layout(height=BARS_HEIGHT(len(classes)), margin={"t": 30, "r": 10},
                                 legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None})
+
+
+def summary_table(results: Mapping[str, PlaygroundResult], label: Callable[[str], str], classes: tuple[str, ...],
+                  norm: str) -> pd.DataFrame:
+    """A row per model of ``results`` (model id -> result), in its order: the model's ``label``, its predictions
+    and their probabilities on the original and the adversarial image, the verdict, ||x_adv - x|| in ``norm``
+    and the attack's time in ms."""
+    rows = [{"model": label(model_id),
+             "clean prediction": classes[result.clean_pred],
+             "adversarial prediction": classes[result.adv_pred],
+             "verdict": str(result.verdict),
+             f"perturbation ({norm})": result.perturbation,
+             "clean confidence": float(result.clean_probs[result.clean_pred]),
+             "adversarial confidence": float(result.adv_probs[result.adv_pred]),
+             "ms": result.seconds * 1000}
+            for model_id, result in results.items()]
+    return pd.DataFrame(rows)
