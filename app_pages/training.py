@@ -16,7 +16,10 @@ if curves.empty:
     st.stop()
 st.caption("Accuracy after every epoch (Park & So 2020, figures 3-4): on the training inputs as seen in training "
            "(`train`), the clean test set, and each per-epoch adversarial test set of the config's "
-           "`[epoch_evaluation]` (white-box, or transferred from a source model: `-from-SOURCE`).")
+           "`[epoch_evaluation]` (white-box, or transferred from a source model: `-from-SOURCE`). `guard_pgd` "
+           "(fast adversarial training only): PGD accuracy on held-out training images after every epoch, the "
+           "watch for catastrophic overfitting (Wong et al. 2020): when it collapses, training stops and keeps the "
+           "epoch before.")
 
 model_col, set_col = st.columns([3, 2])
 model_ids = model_select(model_col, curves, study.models)
@@ -28,6 +31,10 @@ st.subheader("Max and median over an epoch window")
 last = int(curves.epoch.max())
 first, final = st.slider("Epochs", 1, last, (max(1, last // 2), last)) if last > 1 else (1, 1)
 stats = window_statistics(chosen, first, final)
+epochs = chosen.groupby("model_id").epoch.max()
+short = [f"{model_id} ({count})" for model_id, count in epochs[epochs < first].items()]
+if short:
+    st.caption(f"Not in the window: {', '.join(short)} — trained fewer epochs than its first ({first}).")
 st.dataframe(stats, hide_index=True, column_config={
     "max": st.column_config.NumberColumn("max", format="%.4f"),
     "median": st.column_config.NumberColumn("median", format="%.4f"),

@@ -6,6 +6,8 @@ Like ``ui.figures.accuracy``, every builder is a pure function and empty input g
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -210,7 +212,8 @@ def boundary_histogram(boundary: pd.DataFrame, models: pd.DataFrame) -> go.Figur
 
 
 def training_curves(curves: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
-    """Accuracy per epoch, one panel per model, one line per test set (clean, train, per-epoch attacks)."""
+    """Accuracy per epoch, one panel per model, one line per test set (clean, train, per-epoch attacks). Each
+    panel has its own epoch axis, so a 3-epoch run is not squashed beside a 10-epoch one."""
     if curves.empty:
         return empty_figure("No training curves to show (empty table or selection)")
     labels = ModelLabels(models)
@@ -219,6 +222,7 @@ def training_curves(curves: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
     figure = px.line(frame.sort_values("epoch"), x="epoch", y="accuracy", color="test_set", facet_col="model",
                      facet_col_wrap=FACETS_PER_ROW, markers=True, range_y=ACCURACY_RANGE,
                      category_orders={"model": order}, labels={"test_set": "test set"})
+    figure.update_xaxes(matches=None, showticklabels=True, dtick=max(1, math.ceil(curves.epoch.max() / 10)))
     _plain_facet_titles(figure, "model")
     return figure.update_layout(height=TRAINING_HEIGHT(facet_rows(len(order))))
 
