@@ -1,5 +1,6 @@
 """Overview: what the study is, what produced it, and its models."""
 
+import pandas as pd
 import streamlit as st
 
 from engine.reporting.findings import render
@@ -14,10 +15,19 @@ study = require_study()
 st.title(study.name)
 st.caption(describe(study.manifest))
 
-findings = headlines(study.models, study.robust_accuracy, study.table("sanity_checks"))
+checks = study.table("sanity_checks")
+findings = headlines(study.models, study.robust_accuracy, checks)
 if findings:
     st.subheader("Headline findings")
     st.markdown("\n".join(f"- {line}" for line in findings))
+failed = checks[~checks.passed]
+if not failed.empty:
+    with st.expander(f"The {len(failed)} failing sanity comparisons"):
+        st.caption("Each compares two results that theory orders (a stronger attack should not leave more accuracy "
+                   "than a weaker one at the same eps); a failure is a weak attack or sampling noise to look at. "
+                   "`python -m engine check` lists them too.")
+        st.dataframe(failed[["check", "model_id", "detail"]], hide_index=True, column_config={
+            "model_id": "model", "detail": st.column_config.TextColumn("detail", width="large")})
 
 papers = paper_findings(study)
 if papers:
@@ -29,10 +39,12 @@ if study.models.empty:
     st.info("No model has finished training yet.")
 else:
     models = study.models[MODEL_COLUMNS]
-    st.dataframe(models, hide_index=True, column_config={  # short headers so that every column fits
-        "model_id": "model", "training_mode": "training", "train_norm": "norm",
+    shown = models.assign(  # "—" where a training has no norm, eps or attacks, not "None"
+        train_norm=models.train_norm.fillna("—"), train_attacks=models.train_attacks.fillna("—"),
+        train_eps=models.train_eps.map(lambda eps: "—" if pd.isna(eps) else f"{eps:g}"))
+    st.dataframe(shown, hide_index=True, column_config={  # short headers so that every column fits
+        "model_id": "model", "training_mode": "training", "train_norm": "norm", "train_eps": "eps",
         "train_attacks": "attacks", "clean_accuracy": st.column_config.NumberColumn("clean acc.", format="%.4f"),
-        "train_eps": st.column_config.NumberColumn("eps", format="%g"),
         "train_seconds": st.column_config.NumberColumn("train s", format="%.0f"),
     })
     csv_download(models, f"{study.name}_models.csv", "Download models CSV")

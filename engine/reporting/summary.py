@@ -133,12 +133,12 @@ def headlines(models: pd.DataFrame, accuracy: pd.DataFrame, checks: pd.DataFrame
         lines.append(f"Clean accuracy ranges from {low.clean_accuracy:.3f} ({low.model_id}) to "
                      f"{high.clean_accuracy:.3f} ({high.model_id}).")
     white = accuracy[accuracy.source_model_id.isna() & accuracy.attack.isin(["pgd", "apgd", "autoattack"])]
-    for sweep, rows in white.groupby("sweep", sort=True):
+    for _, rows in white.groupby("sweep", sort=True):
         eps = _reference_eps(rows, models)
         at = rows[rows.eps == eps].sort_values("accuracy")
         if len(at) > 1:
             best, worst = at.iloc[-1], at.iloc[0]
-            lines.append(f"Under {sweep} at eps {eps:g}, the most robust model is {best.model_id} "
+            lines.append(f"Under {_sweep_title(rows)} at eps {eps:g}, the most robust model is {best.model_id} "
                          f"({best.accuracy:.3f}) and the least {worst.model_id} ({worst.accuracy:.3f}).")
     if len(checks):
         failed = checks[~checks.passed]
