@@ -92,7 +92,7 @@ def _manifest_path(study_dir: Path) -> Path:
     directory that is missing and one that may not be read, so that the box does not tell which paths exist."""
     hint = RUN_HINT.format(dir=study_dir)
     unreadable = StudyError(f"There is no readable study directory at `{study_dir}`: it does not exist, or this "
-                            f"app may not read it. Enter a study directory in the sidebar, or create one with "
+                            f"app may not read it. Pick another study in the sidebar, or create one with "
                             f"`{hint}` (e.g. CONFIG = `configs/smoke.toml`).")
     try:
         is_dir = stat.S_ISDIR(os.stat(study_dir).st_mode)
@@ -102,7 +102,7 @@ def _manifest_path(study_dir: Path) -> Path:
     except OSError:  # absent, no permission, a link loop, a name too long
         raise unreadable from None
     if not is_dir:
-        raise StudyError(f"`{study_dir}` is a file, not a directory. Enter a study directory in the sidebar, "
+        raise StudyError(f"`{study_dir}` is a file, not a directory. Pick another study in the sidebar, "
                          f"or create one with `{hint}`.")
     manifest = study_dir / MANIFEST
     try:
@@ -113,7 +113,7 @@ def _manifest_path(study_dir: Path) -> Path:
         raise unreadable from None
     if not found:
         raise StudyError(f"`{study_dir}` has no `{MANIFEST}` file, so it is not a study directory (or its run has "
-                         f"not started). Point the sidebar at a study directory, or run `{hint}`.")
+                         f"not started). Pick another study in the sidebar, or run `{hint}`.")
     return manifest
 
 

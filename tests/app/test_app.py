@@ -7,6 +7,7 @@ directory.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -26,13 +27,29 @@ SHIPPED = REPO / "precomputed" / "fashion_mnist"
 TIMEOUT = 60
 
 
+STUDY_ENV = ("ATLAS_RESULTS", "ATLAS_STUDY_ROOTS")  # which studies the app offers (ui/studies.py)
+
+
+@pytest.fixture(autouse=True)
+def study_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the shell's ATLAS_RESULTS and ATLAS_STUDY_ROOTS; monkeypatch puts them back
+    after it, also when ``open_app`` has set ATLAS_RESULTS."""
+    for name in STUDY_ENV:
+        monkeypatch.setenv(name, "")  # records the shell's value (or its absence) for the undo
+        monkeypatch.delenv(name)
+
+
 def open_app(results_dir: Path | str | None = None, page: str | None = None) -> AppTest:
-    """The app after its first run, pointed at ``results_dir`` (default: its own) and on ``page``."""
+    """The app after its first run, pointed at ``results_dir`` (default: its own) and on ``page``.
+
+    The sidebar offers only the server's studies, so ``results_dir`` is served as the server's own study,
+    ``$ATLAS_RESULTS`` (restored after the test by ``study_environment``).
+    """
+    if results_dir is not None:
+        os.environ["ATLAS_RESULTS"] = str(results_dir)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     if page:
         at.switch_page(page)
-    if results_dir is not None:
-        at.sidebar.text_input[0].set_value(str(results_dir))
     return at.run()
 
 
@@ -61,7 +78,9 @@ def test_opens_on_the_shipped_study(monkeypatch) -> None:
     at = open_app()
     assert_clean(at)
     assert at.title[0].value == read_json(SHIPPED / "manifest.json")["study"]
-    assert at.sidebar.text_input[0].value == "precomputed/fashion_mnist"
+    assert at.sidebar.selectbox[0].label == "Study"
+    assert at.sidebar.selectbox[0].value == "precomputed/fashion_mnist"
+    assert "results" not in at.query_params  # the default study is not written into the URL
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -121,9 +140,10 @@ def test_accuracy_page_shows_heatmaps_curves_and_table(smoke_study: Path) -> Non
         by_norm = results[results["norm"] == norm]
         assert len(heatmap["data"][0]["x"]) == len(by_norm.drop_duplicates(["attack", "eps", "source_model_id"]))
     attacks = results.groupby(["attack", "norm", "source_model_id"], dropna=False)
-    assert len(curves["data"]) == sum(frame["model_id"].nunique() for _, frame in attacks)  # model x attack
-    assert [select.label for select in at.multiselect] == ["Models", "Attacks", "Norms", "Eps values"]
-    assert [select.label for select in at.selectbox] == ["Attack", "Eps"]  # of the transfer view
+    lines = [trace for trace in curves["data"] if trace.get("meta")]  # the others are legend keys without data
+    assert len(lines) == sum(frame["model_id"].nunique() for _, frame in attacks)  # model x attack
+    assert [select.label for select in at.multiselect] == ["Models", "Attacks", "Norms", *(f"Eps ({n})" for n in norms)]
+    assert [select.label for select in at.main.selectbox] == ["Quick pick", "Attack", "Eps"]  # then the transfer view
     assert len(at.dataframe[0].value) == len(results)
     assert at.download_button[0].label == "Download robust accuracy CSV"
 
@@ -139,8 +159,9 @@ def test_filters_narrow_the_table_and_the_heatmap(smoke_study: Path) -> None:
     fgsm_eps = sorted(results.loc[(results["attack"] == "fgsm") & (results["norm"] == "Linf"), "eps"].unique())
     heatmap, curves, _transfer = plotly_specs(at)  # the smoke study runs FGSM in Linf only
     assert heatmap["data"][0]["y"] == ["lenet5_standard (standard)"]
-    assert heatmap["data"][0]["x"] == [f"fgsm Linf eps={eps:g}" for eps in fgsm_eps]
-    assert [trace["name"] for trace in curves["data"]] == ["lenet5_standard (standard), fgsm"]
+    assert heatmap["data"][0]["x"] == [f"fgsm eps={eps:g}" for eps in fgsm_eps]  # the title names the norm
+    assert [(trace["name"], trace["meta"]) for trace in curves["data"] if trace.get("meta")] == [
+        ("lenet5_standard (standard)", "fgsm")]
 
 
 def test_empty_selection_shows_explanatory_figures(smoke_study: Path) -> None:
@@ -154,12 +175,19 @@ def test_empty_selection_shows_explanatory_figures(smoke_study: Path) -> None:
     assert at.dataframe[0].value.empty
 
 
-def test_results_directory_persists_across_pages(smoke_study: Path) -> None:
-    at = open_app(smoke_study)
+def test_results_directory_persists_across_pages(smoke_study: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The study chosen in the sidebar stays chosen, and in the URL, on the next page."""
+    monkeypatch.setenv("ATLAS_STUDY_ROOTS", os.pathsep.join(["precomputed", str(smoke_study)]))
+    label = str(smoke_study.resolve())
+    at = open_app()
+    assert at.sidebar.selectbox[0].options == ["precomputed/fashion_mnist", label]
+    at.sidebar.selectbox[0].set_value(label).run()
     at.switch_page("app_pages/accuracy.py").run()
     assert_clean(at)
-    assert at.sidebar.text_input[0].value == str(smoke_study)
-    assert plotly_specs(at)[0]["data"][0]["type"] == "heatmap"
+    assert at.sidebar.selectbox[0].value == label
+    assert at.query_params["results"] == label
+    heatmap = plotly_specs(at)[0]["data"][0]
+    assert heatmap["type"] == "heatmap" and "lenet5_standard (standard)" in heatmap["y"]  # the smoke study's
 
 
 def test_results_directory_defaults_to_the_environment(smoke_study: Path, monkeypatch) -> None:
@@ -167,6 +195,8 @@ def test_results_directory_defaults_to_the_environment(smoke_study: Path, monkey
     at = open_app()
     assert_clean(at)
     assert at.title[0].value == "smoke"
+    assert at.sidebar.selectbox[0].value == str(smoke_study)  # selected, outside the study roots
+    assert "results" not in at.query_params
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -216,8 +246,8 @@ def test_compare_page_puts_models_side_by_side(smoke_study: Path) -> None:
     at = open_app(smoke_study, "app_pages/compare.py")
     assert_clean(at)
     at.multiselect[0].set_value(["lenet5_standard", "lenet5_pgd_linf"]).run()
-    at.selectbox[0].set_value("pgd-L2-5steps-rs").run()
-    at.selectbox[1].set_value(1.0).run()
+    at.main.selectbox[0].set_value("pgd-L2-5steps-rs").run()
+    at.main.selectbox[1].set_value(1.0).run()
     assert_clean(at)
     table = at.dataframe[0].value.set_index("model_id")
     assert list(table.index) == ["lenet5_standard", "lenet5_pgd_linf"]
@@ -243,18 +273,18 @@ def test_latent_page_shows_clean_and_adversarial_points(smoke_study: Path) -> No
     at = open_app(smoke_study, "app_pages/latent.py")
     assert_clean(at)
     (spec,) = plotly_specs(at)
-    titles = {note["text"] for note in spec["layout"]["annotations"]}
-    assert set(configured_models(smoke_study)) <= titles and "clean" in titles
-    assert any(title.startswith("pgd L2 eps=") for title in titles)  # the first PGD sweep in config order
+    titles = {note["text"].split(" (")[0] for note in spec["layout"]["annotations"]}  # one panel per model
+    assert set(configured_models(smoke_study)) <= titles
+    inputs = {trace["meta"] for trace in spec["data"] if trace.get("meta")}  # overlaid in each panel
+    assert "clean" in inputs and any(name.startswith("pgd L2 eps=") for name in inputs)  # first PGD sweep in config
     at.radio[0].set_value("clean only").run()
-    titles = {note["text"] for note in plotly_specs(at)[0]["layout"]["annotations"]}
-    assert "clean" in titles and not any("eps=" in title for title in titles)
+    assert {trace["meta"] for trace in plotly_specs(at)[0]["data"] if trace.get("meta")} == {"clean"}
 
 
 def test_svcca_and_norm_pages_filter_by_layer_and_sweep(smoke_study: Path) -> None:
     at = open_app(smoke_study, "app_pages/svcca.py")
     assert_clean(at)
-    at.selectbox[0].set_value("conv1").run()
+    at.main.selectbox[0].set_value("conv1").run()
     assert_clean(at)
     assert set(at.dataframe[0].value.layer) == {"conv1"}
     at.switch_page("app_pages/norms.py").run()
@@ -290,11 +320,11 @@ def _attack(at: AppTest) -> AppTest:
 def test_playground_attacks_a_test_image_on_every_model(smoke_study: Path) -> None:
     at = open_app(smoke_study, "app_pages/playground.py")
     assert_clean(at)
-    at.selectbox[0].set_value("fgsm").run()  # attack; Linf eps 0.1 by default
+    at.main.selectbox[0].set_value("fgsm").run()  # attack; Linf eps 0.1 by default
     _attack(at)
     models = configured_models(smoke_study)
     assert len(plotly_specs(at)) == len(models)  # class probabilities before and after, per model
-    assert len(at.get("image")) == 3 * len(models)
+    assert len(at.get("image")) == 3 * len(models) + 1  # the test image, then three per model
     captions = [caption.value for caption in at.caption if "attack took" in caption.value]
     assert len(captions) == len(models) and all("||d||_inf = 0.1" in caption for caption in captions)
 

@@ -9,6 +9,7 @@ which ``python -m pytest`` puts on the path).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -139,8 +140,19 @@ def test_page_renders_without_exception(name: str, app_url: str, page, smoke_stu
     playwright.expect(key_element(page, name).first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     page.wait_for_timeout(1000)  # let the other charts and tables finish drawing
     screenshot(page, tmp_path, name)
-    sidebar_input = page.get_by_test_id("stSidebar").get_by_role("textbox", name="Results directory")
-    playwright.expect(sidebar_input).to_have_value(str(smoke_study))
+    study_box = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Study")
+    playwright.expect(study_box).to_have_value(str(smoke_study))  # $ATLAS_RESULTS, selected by default
+    assert_no_error(page)
+
+
+def test_a_link_to_a_directory_not_offered_is_refused(app_url: str, page, smoke_study: Path) -> None:
+    """Issue 15, item 13: the server's own query parsing, then the refusal and the default study, in a browser."""
+    open_page(page, f"{app_url}/?results=..%2F..%2Fetc%00")
+    playwright.expect(page.get_by_text("is not a study this server offers")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    playwright.expect(page.get_by_test_id("stAlertContentWarning").first).to_contain_text("../../etc\\x00")
+    study_box = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Study")
+    playwright.expect(study_box).to_have_value(str(smoke_study))
+    playwright.expect(page).not_to_have_url(re.compile("results="))
     assert_no_error(page)
 
 

@@ -39,13 +39,26 @@ def study(tmp_path: Path) -> Path:
     return Path(shutil.copytree(SHIPPED, tmp_path / "study"))
 
 
+@pytest.fixture(autouse=True)
+def study_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the shell's ATLAS_RESULTS and ATLAS_STUDY_ROOTS; monkeypatch puts them back
+    after it, also when ``open_app`` has set ATLAS_RESULTS."""
+    for name in ("ATLAS_RESULTS", "ATLAS_STUDY_ROOTS"):
+        monkeypatch.setenv(name, "")  # records the shell's value (or its absence) for the undo
+        monkeypatch.delenv(name)
+
+
 def open_app(results_dir: Path, page: str = OVERVIEW) -> AppTest:
-    """The app after its first run on ``page``, pointed at ``results_dir``."""
+    """The app after its first run on ``page``, pointed at ``results_dir``: the sidebar offers only the
+    server's studies, so it is served as the server's own study, ``$ATLAS_RESULTS`` (which is offered even
+    when it is missing or damaged; restored after the test by ``study_environment``)."""
+    os.environ["ATLAS_RESULTS"] = str(results_dir)
     at = AppTest.from_file(APP, default_timeout=60).run()
     if page != OVERVIEW:
         at.switch_page(page)
-    at.sidebar.text_input[0].set_value(str(results_dir))
-    return at.run()
+    at = at.run()
+    assert at.sidebar.selectbox[0].value == str(results_dir)  # the study the test damaged, not another one
+    return at
 
 
 def repair_hint(study: Path) -> list[str]:
@@ -216,18 +229,18 @@ def unreadable(study: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 class TestResultsDirectory:
-    """Item 10: what the results box says about a path that is not a readable study directory."""
+    """Item 10: what the page says about a results directory that is not a readable study directory."""
 
     def test_a_file_is_said_to_be_a_file(self, study: Path) -> None:
 
-        """A file typed as the results directory is called a file, not missing."""
+        """A file served as the results directory is called a file, not missing."""
         message = _opened(open_app(study / "manifest.json"))
         assert f"`{study / 'manifest.json'}` is a file, not a directory" in message
         assert "does not exist" not in message
 
     def test_missing_unreadable_looping_and_overlong_directories_read_the_same(self, tmp_path: Path,
                                                                                 unreadable: Path) -> None:
-        """One message for all, so that the box does not tell which paths exist on the server."""
+        """One message for all, so that the page does not tell which paths exist on the server."""
         loop = tmp_path / "loop"
         loop.symlink_to("loop")
         paths = [tmp_path / "missing", unreadable, loop, tmp_path / ("d" * 300)]
