@@ -11,7 +11,7 @@ st.set_page_config(page_title="Robustness Atlas", layout="wide")
 # The page scripts live in app_pages/, not pages/: with a pages/ folder next to this file, Streamlit 1.67 runs
 # a page URL without this script (no sidebar, no page config) until st.navigation has run once in the server
 # process, and on every AppTest run. Measured with app_pages/ renamed to pages/: /svcca as the first request of
-# a fresh server drew the v1 sidebar without "Results directory"; AppTest's switch_page found 0 sidebar inputs
+# a fresh server drew the v1 sidebar without the study input; AppTest's switch_page found 0 sidebar inputs
 # (1 with app_pages/). client.showSidebarNavigation=false hides the navigation but keeps the fallback.
 page = st.navigation([st.Page(entry.script, title=entry.title, icon=entry.icon, default=entry.default)
                       for entry in PAGES])
