@@ -53,6 +53,11 @@ def open_app(results_dir: Path | str | None = None, page: str | None = None) -> 
     return at.run()
 
 
+def selectbox(at: AppTest, label: str):
+    """The page's selectbox labelled ``label`` (pages also draw a "Quick pick" of models)."""
+    return next(box for box in at.main.selectbox if box.label == label)
+
+
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [exception.value for exception in at.exception]
     assert not at.error, [error.value for error in at.error]
@@ -97,7 +102,7 @@ def test_every_page_runs_on_the_shipped_study(page: str) -> None:
         assert at.button[0].label == "Attack"
     else:
         models = read_table(SHIPPED, "models")
-        shown = [frame.value for frame in at.dataframe if "model_id" in frame.value.columns]
+        shown = [frame.value for frame in at.dataframe if "clean_accuracy" in frame.value.columns]  # the models
         assert [len(frame) for frame in shown] == ([] if models.empty else [len(models)])
 
 
@@ -121,8 +126,8 @@ def test_overview_shows_models_and_provenance(smoke_study: Path) -> None:
 def test_overview_compares_the_shipped_study_with_the_papers() -> None:
     at = open_app()
     assert_clean(at)
-    assert at.expander[0].label.startswith("Findings compared with the papers")
-    text = "\n".join(block.value for block in at.expander[0].markdown)
+    papers = next(box for box in at.expander if box.label.startswith("Findings compared with the papers"))
+    text = "\n".join(block.value for block in papers.markdown)
     assert "Garaev et al. 2024" in text and "Park & So 2020" in text and "agrees" in text
 
 
@@ -246,8 +251,8 @@ def test_compare_page_puts_models_side_by_side(smoke_study: Path) -> None:
     at = open_app(smoke_study, "app_pages/compare.py")
     assert_clean(at)
     at.multiselect[0].set_value(["lenet5_standard", "lenet5_pgd_linf"]).run()
-    at.main.selectbox[0].set_value("pgd-L2-5steps-rs").run()
-    at.main.selectbox[1].set_value(1.0).run()
+    selectbox(at, "Attack sweep").set_value("pgd-L2-5steps-rs").run()
+    selectbox(at, "Eps").set_value(1.0).run()
     assert_clean(at)
     table = at.dataframe[0].value.set_index("model_id")
     assert list(table.index) == ["lenet5_standard", "lenet5_pgd_linf"]
@@ -284,7 +289,7 @@ def test_latent_page_shows_clean_and_adversarial_points(smoke_study: Path) -> No
 def test_svcca_and_norm_pages_filter_by_layer_and_sweep(smoke_study: Path) -> None:
     at = open_app(smoke_study, "app_pages/svcca.py")
     assert_clean(at)
-    at.main.selectbox[0].set_value("conv1").run()
+    selectbox(at, "Layer").set_value("conv1").run()
     assert_clean(at)
     assert set(at.dataframe[0].value.layer) == {"conv1"}
     at.switch_page("app_pages/norms.py").run()
@@ -320,7 +325,7 @@ def _attack(at: AppTest) -> AppTest:
 def test_playground_attacks_a_test_image_on_every_model(smoke_study: Path) -> None:
     at = open_app(smoke_study, "app_pages/playground.py")
     assert_clean(at)
-    at.main.selectbox[0].set_value("fgsm").run()  # attack; Linf eps 0.1 by default
+    selectbox(at, "Attack").set_value("fgsm").run()  # Linf eps 0.1 by default
     _attack(at)
     models = configured_models(smoke_study)
     assert len(plotly_specs(at)) == len(models)  # class probabilities before and after, per model
