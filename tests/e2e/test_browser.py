@@ -126,7 +126,7 @@ def key_element(page, name: str):
         return page.locator(".js-plotly-plot")
     if name == "playground":
         return page.get_by_role("button", name="Attack")
-    return page.get_by_test_id("stDataFrame")
+    return page.locator("[data-testid=stDataFrame] >> visible=true")  # not one in a collapsed expander
 
 
 def assert_no_error(page) -> None:
@@ -168,7 +168,8 @@ def dark_shoe_png(path: Path) -> Path:
 
 def attack_and_wait(page) -> None:
     page.get_by_role("button", name="Attack").click()
-    playwright.expect(page.get_by_text("attack took").first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    playwright.expect(page.get_by_test_id("stExpander").first).to_be_visible(timeout=PAGE_TIMEOUT_MS)  # a model's
+    page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)  # details, under the summary table
     page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)
 
 
