@@ -47,9 +47,9 @@ def quick_picks(options: Sequence[str], models: pd.DataFrame) -> dict[str, list[
 
 def model_select(container: DeltaGenerator, table: pd.DataFrame, models: pd.DataFrame,
                  label: str = "Models") -> list[str]:
-    """The shared multiselect of models present in ``table``, labelled with their training, under quick picks
-    (``quick_picks``) that replace the selection in one click; at first one model per training mode is
-    selected, so that large studies open readable."""
+    """The shared multiselect of models present in ``table``, labelled with their training, with a quick pick
+    below it (``quick_picks``) that replaces the selection in one choice; at first one model per training mode
+    is selected, so that large studies open readable."""
     options = model_order(table["model_id"], models)
     picks = quick_picks(options, models)
     key = widget_key("models", options)
