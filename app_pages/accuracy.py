@@ -5,6 +5,7 @@ import streamlit as st
 from engine.evaluation.intervals import with_intervals
 from ui.charts import show_chart
 from ui.figures.accuracy import accuracy_heatmaps, robustness_curves, transfer_heatmap
+from ui.state import shared_selectbox
 from ui.study import require_study
 from ui.widgets import accuracy_filters, csv_download
 
@@ -31,12 +32,12 @@ if not transferred.empty:
     st.caption("Park & So 2020's view: each model attacked white-box and by examples crafted on another "
                "model (a black-box attacker's surrogate), at one attack setting. Rows attacked, columns crafted on.")
     setting_col, eps_col = st.columns([3, 1])
-    settings = sorted(set(zip(transferred.attack, transferred.norm, strict=True)))
-    attack, norm = setting_col.selectbox("Attack", settings, format_func=" ".join, key="transfer_attack")
+    settings = sorted({f"{attack} {norm}" for attack, norm in zip(transferred.attack, transferred.norm, strict=True)})
+    attack, norm = shared_selectbox(setting_col, "Attack", "transfer_attack", settings).split(" ")
     same = study.robust_accuracy[(study.robust_accuracy.attack == attack) & (study.robust_accuracy.norm == norm)]
     shared_eps = sorted(set(same[same.source_model_id.notna()].eps) & set(same[same.source_model_id.isna()].eps))
-    eps = eps_col.selectbox("Eps", shared_eps or sorted(same.eps.unique()), format_func="{:g}".format,
-                            key="transfer_eps")
+    eps = shared_selectbox(eps_col, "Eps", f"transfer_eps_{attack}_{norm}", shared_eps or sorted(same.eps.unique()),
+                           format_func="{:g}".format)
     show_chart(transfer_heatmap(same[same.eps == eps], study.models), study.name, "transfer")
 
 st.subheader("Results")

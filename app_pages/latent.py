@@ -6,7 +6,7 @@ import streamlit as st
 from engine.data.datasets import DATASETS
 from ui.charts import show_chart
 from ui.figures.analysis import latent_scatter
-from ui.state import shared_selectbox
+from ui.state import shared_radio, shared_selectbox
 from ui.widgets import csv_download, page_header
 
 study, pca, model_ids, (sweep_col, eps_col) = page_header(
@@ -21,7 +21,8 @@ eps_options = sorted(adversarial[adversarial.sweep == sweep].eps.unique())
 eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func="{:g}".format,
                        initial=eps_options[len(eps_options) // 2] if eps_options else None,
                        help="Opens on the middle of the sweep's radii: the smallest barely moves the features")
-show = st.radio("Inputs", ["clean and adversarial", "clean only", "adversarial only"], horizontal=True)
+show = shared_radio(st.container(), "Inputs", "inputs", ["clean and adversarial", "clean only", "adversarial only"],
+                    horizontal=True)
 
 clean_rows = pca[(pca.sweep == "clean") & pca.model_id.isin(model_ids)]
 adv_rows = adversarial[(adversarial.sweep == sweep) & (adversarial.eps == eps) & adversarial.model_id.isin(model_ids)]

@@ -5,7 +5,7 @@ import streamlit as st
 from ui.charts import show_chart
 from ui.figures.analysis import loss_distributions
 from ui.figures.labels import ModelLabels
-from ui.state import shared_multiselect, shared_selectbox
+from ui.state import shared_multiselect, shared_selectbox, shared_toggle
 from ui.widgets import csv_download, page_header
 
 study, per_sample, model_ids, (sweep_col,) = page_header(
@@ -21,7 +21,7 @@ eps_options = sorted(attacked[attacked.sweep == sweep].eps.unique())
 spread = sorted({eps_options[0], eps_options[len(eps_options) // 2], eps_options[-1]}) if eps_options else []
 eps = shared_multiselect(st.container(), "Eps values", f"eps_{sweep}", eps_options, format_func="{:g}".format,
                          initial=spread)
-log_scale = st.toggle("Log scale (log10 of the loss)", value=True)
+log_scale = shared_toggle(st.container(), "Log scale (log10 of the loss)", "log", True)
 
 chosen = per_sample[per_sample.model_id.isin(model_ids)
                     & ((per_sample.sweep == "clean") | ((per_sample.sweep == sweep) & per_sample.eps.isin(eps)))]

@@ -23,8 +23,8 @@ show_chart(svcca_means(chosen, study.models), study.name, "svcca_means")
 
 st.subheader("Sorted coefficients")
 one_col, sweep_col = st.columns(2)
-model_id = one_col.selectbox("Model", model_ids, format_func=ModelLabels(study.models))
-sweep = sweep_col.selectbox("Sweep", sweeps)
+model_id = shared_selectbox(one_col, "Model", "svcca_model", model_ids, format_func=ModelLabels(study.models))
+sweep = shared_selectbox(sweep_col, "Sweep", "svcca_sweep", sweeps)
 single = chosen[(chosen.model_id == model_id) & (chosen.sweep == sweep)]
 show_chart(svcca_coefficients(single), study.name, "svcca_coefficients")
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.charts import show_chart
 from ui.figures.analysis import training_curves, window_statistics
-from ui.state import shared_multiselect
+from ui.state import shared_multiselect, shared_range
 from ui.study import require_study
 from ui.widgets import csv_download, model_select
 
@@ -29,7 +29,8 @@ show_chart(training_curves(chosen, study.models), study.name, "curves")
 
 st.subheader("Max and median over an epoch window")
 last = int(curves.epoch.max())
-first, final = st.slider("Epochs", 1, last, (max(1, last // 2), last)) if last > 1 else (1, 1)
+window = (max(1, last // 2), last)
+first, final = shared_range(st.container(), "Epochs", "epochs", 1, last, window) if last > 1 else (1, 1)
 stats = window_statistics(chosen, first, final)
 epochs = chosen.groupby("model_id").epoch.max()
 short = [f"{model_id} ({count})" for model_id, count in epochs[epochs < first].items()]

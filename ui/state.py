@@ -68,17 +68,62 @@ def shared_multiselect(container: DeltaGenerator, label: str, name: str, options
     return value
 
 
+def _shared_choice(widget: Callable[..., Any], label: str, name: str, options: Sequence[Any],
+                   format_func: Callable[[Any], str], initial: Any, **kwargs: Any) -> Any:
+    """``widget`` (a selectbox or radio of a container) choosing one of ``options``, shared by every page and
+    the URL under ``name``; ``initial`` at first when it is an option, else the first option."""
+    options = list(options)
+    if not options:
+        return widget(label, options, **kwargs)
+    wanted = stored(name) or ([encode(initial)] if initial in options else [])
+    index = next((i for i, option in enumerate(options) if encode(option) in wanted[:1]), 0)
+    key = widget_key(name, options)
+    value = widget(label, options, index=index, key=key, format_func=format_func,
+                   on_change=lambda: remember(name, [st.session_state[key]]), **kwargs)
+    remember(name, [value])
+    return value
+
+
 def shared_selectbox(container: DeltaGenerator, label: str, name: str, options: Sequence[Any],
                      format_func: Callable[[Any], str] = str, initial: Any = None, **kwargs: Any) -> Any:
     """A selectbox whose choice is shared by every page and the URL; ``initial`` at first when it is an
     option, else the first option."""
-    options = list(options)
-    if not options:
-        return container.selectbox(label, options, **kwargs)
-    wanted = stored(name) or ([encode(initial)] if initial in options else [])
-    index = next((i for i, option in enumerate(options) if encode(option) in wanted[:1]), 0)
-    key = widget_key(name, options)
-    value = container.selectbox(label, options, index=index, key=key, format_func=format_func,
-                                on_change=lambda: remember(name, [st.session_state[key]]), **kwargs)
-    remember(name, [value])
+    return _shared_choice(container.selectbox, label, name, options, format_func, initial, **kwargs)
+
+
+def shared_radio(container: DeltaGenerator, label: str, name: str, options: Sequence[Any],
+                 format_func: Callable[[Any], str] = str, initial: Any = None, **kwargs: Any) -> Any:
+    """Radio buttons whose choice is shared by every page and the URL; ``initial`` (else the first) at first."""
+    return _shared_choice(container.radio, label, name, options, format_func, initial, **kwargs)
+
+
+def shared_toggle(container: DeltaGenerator, label: str, name: str, initial: bool, **kwargs: Any) -> bool:
+    """A toggle shared by every page and the URL (``name=on`` / ``off``); ``initial`` at first."""
+    wanted = stored(name)
+    value = bool(initial) if not wanted else wanted[0] == "on"
+    key = f"widget:{name}"
+
+    def changed() -> None:
+        remember(name, ["on" if st.session_state[key] else "off"])
+
+    value = container.toggle(label, value=value, key=key, on_change=changed, **kwargs)
+    remember(name, ["on" if value else "off"])
+    return value
+
+
+def shared_range(container: DeltaGenerator, label: str, name: str, low: int, high: int,
+                 initial: tuple[int, int], **kwargs: Any) -> tuple[int, int]:
+    """A range slider over the integers low..high shared by every page and the URL (``name=first,last``);
+    ``initial`` at first or when the stored range does not fit."""
+    wanted = stored(name) or []
+    try:
+        first, last = (int(part) for part in wanted)
+    except ValueError:
+        first, last = initial
+    if not low <= first <= last <= high:
+        first, last = initial
+    key = widget_key(name, [low, high])
+    value = container.slider(label, low, high, (first, last), key=key,
+                             on_change=lambda: remember(name, list(st.session_state[key])), **kwargs)
+    remember(name, list(value))
     return value
