@@ -36,9 +36,10 @@ def _one_run(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: NormStep,
              alpha: float, steps: int, random_start: bool, generator: torch.Generator | None) -> torch.Tensor:
     """One projected-gradient run from x [N, C, H, W] (or a random start around it) -> x_adv [N, C, H, W].
 
-    The loop owns delta and each step's direction, so it updates them in place (one fresh tensor per step
-    fewer than four): on CPU a fresh 800 kB tensor costs page faults as well as its pass. The arithmetic
-    is unchanged to the bit: delta += alpha * direction, projection, then x + delta clamped minus x.
+    The loop owns delta and each step's direction, so it updates them in place: an Linf step makes four
+    fresh tensors (x + delta, the gradient, its sign, the projection) where it made eight, and on CPU a
+    fresh 800 kB tensor costs page faults as well as its pass. The arithmetic is unchanged to the bit:
+    delta += alpha * direction, projection, then x + delta clamped minus x.
     """
     delta = _to_box(x, step.random_init(x, eps, generator)) if random_start else None
     for _ in range(steps):
