@@ -17,6 +17,7 @@ from ui.studies import (
 )
 
 RESULTS_KEY = "results_dir"
+STUDY_DIR_KEY = "study_dir"  # the selected study's directory, for the page that runs after the sidebar
 RESULTS_PARAM = "results"
 SHOWN_CHARS = 200  # of a refused link value in the message
 
@@ -28,22 +29,6 @@ NO_STUDY = (f"This server offers no study: no folder named in `{ROOTS_ENV}` (def
             f"app.py) holds a study directory, and `{RESULTS_ENV}` is not set. Write one with `python -m engine "
             f"run CONFIG --out DIR` under a study root, or restart the server with `{ROOTS_ENV}` naming the "
             f"folders that hold your studies (or `{RESULTS_ENV}` naming one).")
-
-
-def default_results_dir() -> str:
-    """The label of the study a session opens on (``$ATLAS_RESULTS``, else the shipped study, else the first
-    study offered); empty when the server offers none."""
-    return default_study(offered_studies()) or ""
-
-
-def resolve(label: str) -> Path:
-    """The directory of the offered study ``label``; the default study's for any other value, so that no
-    value opens a directory the server does not offer. ``LookupError`` when it offers none."""
-    studies = offered_studies()
-    chosen = label if label in studies else default_study(studies)
-    if chosen is None:
-        raise LookupError(NO_STUDY)
-    return studies[chosen]
 
 
 def shown(value: str) -> str:
@@ -88,4 +73,5 @@ def results_dir_input() -> Path:
         st.query_params[RESULTS_PARAM] = selected
     elif RESULTS_PARAM in st.query_params:
         del st.query_params[RESULTS_PARAM]
+    st.session_state[STUDY_DIR_KEY] = studies[selected]  # the page reads it: the roots are scanned once a run
     return studies[selected]

@@ -21,7 +21,7 @@ from engine.results.manifest import ManifestError, check_manifest, in_config_ord
 from engine.results.schema import SCHEMA_VERSION
 from engine.study.validate import study_from_dict
 from ui.loaders import MANIFEST, load_findings, load_manifest, load_table
-from ui.sidebar import RESULTS_KEY, default_results_dir, resolve
+from ui.sidebar import STUDY_DIR_KEY
 
 RUN_HINT = "python -m engine run CONFIG --out {dir}"
 
@@ -185,7 +185,7 @@ def run_page(page: Any) -> None:
 
 def require_study() -> Study:
     """The study named in the sidebar, with a warning when partial; ``StudyError`` when it cannot be shown."""
-    study = load_study(resolve(st.session_state.get(RESULTS_KEY, default_results_dir())))
+    study = load_study(st.session_state[STUDY_DIR_KEY])  # set by the sidebar (``results_dir_input``) this run
     notice = partial_notice(study)
     if notice:
         st.warning(notice, icon=":material/hourglass_top:")

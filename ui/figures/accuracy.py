@@ -69,18 +69,21 @@ def _labelled(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFra
     return frame
 
 
-def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_norm: bool = True,
-                    values: str = "accuracy") -> pd.DataFrame:
-    """Accuracy (or another column of ``_labelled``, e.g. "interval") as a models × attacks matrix.
+def accuracy_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_norm: bool = True) -> pd.DataFrame:
+    """Accuracy as a models × attacks matrix.
 
     Rows are model labels in the order of ``models`` (models absent from it last, by id); columns
     are "attack norm eps=E[ from SOURCE]" ("attack eps=E[ from SOURCE]" without ``with_norm``, for a
     matrix of one norm) ordered by attack, origin, norm, then eps. A missing combination is NaN.
     """
-    frame = _labelled(robust_accuracy, models)
+    return _matrix(_labelled(robust_accuracy, models), with_norm, "accuracy")
+
+
+def _matrix(frame: pd.DataFrame, with_norm: bool, values: str) -> pd.DataFrame:
+    """Column ``values`` of a ``_labelled`` frame as the models × attacks matrix of ``accuracy_matrix``."""
     norm = frame["norm"] + " " if with_norm else ""
-    frame["column"] = (frame["attack_name"] + " " + norm + "eps=" + frame["eps"].map(number_label)
-                       + " " + frame["origin"]).str.strip()
+    frame = frame.assign(column=(frame["attack_name"] + " " + norm + "eps=" + frame["eps"].map(number_label)
+                                 + " " + frame["origin"]).str.strip())
     rows = list(dict.fromkeys(frame["model"]))
     by_attack = frame.sort_values(["attack_name", "origin", "norm", "eps"], kind="stable")
     matrix = frame.pivot(index="model", columns="column", values=values)
@@ -96,11 +99,12 @@ def accuracy_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame, with_n
     """
     if robust_accuracy.empty:
         return empty_figure("No robust-accuracy results to show (empty table or selection)")
-    matrix = accuracy_matrix(robust_accuracy, models, with_norm)
+    frame = _labelled(robust_accuracy, models)
+    matrix = _matrix(frame, with_norm, "accuracy")
     figure = px.imshow(matrix, text_auto=".2f", zmin=ACCURACY_RANGE[0], zmax=ACCURACY_RANGE[1],
                        aspect="auto", color_continuous_scale="Viridis",
                        labels={"x": "attack", "y": "model", "color": "accuracy"})
-    intervals = accuracy_matrix(robust_accuracy, models, with_norm, "interval").fillna("")
+    intervals = _matrix(frame, with_norm, "interval").fillna("")
     figure.update_traces(customdata=intervals.to_numpy(),
                          hovertemplate="%{y}<br>%{x}<br>accuracy %{z:.3f}, 95% CI %{customdata}<extra></extra>")
     figure.update_xaxes(side="bottom", tickangle=-45, title=None, automargin=True, showgrid=False)
