@@ -278,7 +278,7 @@ def test_latent_page_shows_clean_and_adversarial_points(smoke_study: Path) -> No
     at = open_app(smoke_study, "app_pages/latent.py")
     assert_clean(at)
     (spec,) = plotly_specs(at)
-    titles = {note["text"].split(" (")[0] for note in spec["layout"]["annotations"]}  # one panel per model
+    titles = {note["text"].split("<br>")[0] for note in spec["layout"]["annotations"]}  # one panel per model
     assert set(configured_models(smoke_study)) <= titles
     inputs = {trace["meta"] for trace in spec["data"] if trace.get("meta")}  # overlaid in each panel
     assert "clean" in inputs and any(name.startswith("pgd L2 eps=") for name in inputs)  # first PGD sweep in config

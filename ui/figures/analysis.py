@@ -23,7 +23,7 @@ LOSS_FLOOR = 1e-8  # losses below this are drawn at it on the log scale
 KDE_POINTS = 200
 BINS = 50  # histogram bins over the range of all shown losses, the same for every input set
 LATENT_HEIGHT = Height(fixed=90, per_row=360)  # a row of FACETS_PER_ROW models' scatter plots
-LATENT_GAP = 70  # pixels between rows of scatter plots
+LATENT_GAP = 95  # pixels between rows of scatter plots (the axis title, a two-line panel title)
 INPUT_MARKERS = ({"symbol": "circle", "size": 5, "opacity": 0.35},  # clean: faint dots under the rest
                  {"symbol": "x", "size": 6, "opacity": 0.85}, {"symbol": "diamond", "size": 6, "opacity": 0.85})
 FACET_HEIGHT = Height(fixed=120, per_row=340)  # a row of FACETS_PER_ROW panels (sweeps)
@@ -101,7 +101,8 @@ def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, 
     order = model_order(pca.model_id, models)
     inputs = sorted(frame.input_set.unique(), key=lambda name: name != "clean")
     rows, columns = facet_rows(len(order)), min(len(order), FACETS_PER_ROW)
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[labels(model_id) for model_id in order],
+    titles = [labels(model_id).replace(" (", "<br>(", 1) for model_id in order]  # two lines: 3 long labels a row fit
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
                            horizontal_spacing=0.06, vertical_spacing=LATENT_GAP / LATENT_HEIGHT.per_row / rows)
     for panel, model_id in enumerate(order):
         points = frame[frame.model_id == model_id]

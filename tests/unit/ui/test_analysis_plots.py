@@ -66,7 +66,7 @@ def _pca_rows(model_ids: list[str]) -> pd.DataFrame:
 
 def test_latent_scatter_overlays_the_input_sets_in_one_panel_per_model() -> None:
     figure = latent_scatter(_pca_rows(["adv", "std"]), MODELS, ("a", "b", "c"))
-    assert [note.text for note in figure.layout.annotations] == ["std (standard)", "adv (pgd L2 1)"]
+    assert [note.text for note in figure.layout.annotations] == ["std<br>(standard)", "adv<br>(pgd L2 1)"]
     data = [trace for trace in figure.data if trace.meta is not None]
     assert [(trace.meta, trace.xaxis) for trace in data] == [("clean", "x"), ("pgd L2 eps=1", "x"),
                                                             ("clean", "x2"), ("pgd L2 eps=1", "x2")]
