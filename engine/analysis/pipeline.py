@@ -28,7 +28,7 @@ from engine.config.schema import AnalysisConfig, AttackConfig, AttackSweep
 from engine.data.split import Split
 from engine.evaluation.sweep import craft_sets
 from engine.models.classifier import Classifier
-from engine.models.registry import ARCHITECTURES
+from engine.models.registry import layers_of
 
 log = logging.getLogger(__name__)
 Tables = dict[str, pd.DataFrame]
@@ -48,8 +48,7 @@ class Subject:
     @property
     def layers(self) -> dict[str, str]:
         """The SVCCA layers of this model: result name -> module path."""
-        chosen = self.settings.layers
-        return {name: path for name, path in ARCHITECTURES[self.arch].layers.items() if not chosen or name in chosen}
+        return layers_of(self.arch, self.model, self.settings.layers)
 
     def inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
         """All analysed images [N, C, H, W] in [0, 1] and labels [N], on the device."""

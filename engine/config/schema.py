@@ -118,13 +118,18 @@ class TrainingConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     id: str  # unique model id, used in every results table
-    arch: str  # model registry name: lenet5 | resnet18 | resnet_small | resnet50 | inception_v3
+    arch: str  # registry name (lenet5 | resnet18 | resnet_small | resnet50 | inception_v3) or "package.module:factory"
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    checkpoint: str = ""  # safetensors weights to import, not train (relative to the config file; no [training])
 
     def validate(self, path: str) -> None:
         require(bool(self.id) and self.id.replace("_", "").replace("-", "").isalnum(), f"{path}.id",
                  f"letters, digits, '-' and '_' only, got {self.id!r}")
         self.training.validate(f"{path}.training")
+        require(bool(self.checkpoint) or ":" not in self.arch, f"{path}.checkpoint",
+                f"an external architecture ({self.arch!r}) is not trained by the engine: give its weights")
+        require(not self.checkpoint or self.training == TrainingConfig(), f"{path}.training",
+                "a model with a checkpoint is imported, not trained: remove its [training] table")
 
 
 @dataclass(frozen=True)
@@ -305,7 +310,9 @@ class StudyConfig:
         return {sweep.source for sweep in self.epoch_evaluation.attacks} - {""}
 
     def dependencies(self, model: ModelConfig) -> set[str]:
-        """Ids of the models that must be trained before ``model``."""
+        """Ids of the models that must be trained before ``model`` (none for an imported one)."""
+        if model.checkpoint:
+            return set()
         transfer = set() if model.id in self.epoch_sources else self.epoch_sources
         return (transfer | {model.training.source}) - {"", model.id}
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any
 
@@ -34,3 +36,25 @@ def non_default(config: Any) -> dict[str, Any]:
         if value != default:
             values[spec.name] = _plain(value)
     return values
+
+
+def file_digest(path: str) -> str:
+    """A short digest of the bytes of file ``path``, or "missing" when it cannot be read; computed once per
+    version of the file (its size and modification time)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return "missing"
+    return _digest_of(path, status.st_size, status.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest_of(path: str, _size: int, _mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return "missing"
+    return digest.hexdigest()[:16]

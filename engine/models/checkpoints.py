@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from engine.core.fs import atomic_write, read_json, write_json
+from engine.data.datasets import dataset_spec
 from engine.models.classifier import Classifier
+from engine.models.external import build_network, is_external, wrap
 from engine.models.registry import create_model
 from engine.results.io import DamagedFileError
 
 PICKLE_STARTS = (b"PK\x03\x04", b"\x80")  # torch.save's zip archive; a bare pickle (protocol 2 and later)
+ModuleT = TypeVar("ModuleT", bound=torch.nn.Module)
+SAFE_CONVERSION = "safetensors.torch.save_file(model.state_dict(), PATH)"
 
 
 class CheckpointError(DamagedFileError):
@@ -56,6 +60,25 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> tuple[Cla
     return model.to(device).eval(), meta
 
 
+def import_weights(arch: str, dataset: str, path: Path) -> Classifier:
+    """A model of ``arch`` for ``dataset`` in eval mode with the weights of safetensors file ``path``,
+    loaded strictly: an external network's own ``state_dict()`` keys, a registry architecture's
+    ``Classifier`` keys (a study's checkpoint). ``CheckpointError`` names the file when they do not fit."""
+    path, weights = Path(path), _read_weights(Path(path))
+    if not is_external(arch):
+        return _load_strictly(create_model(arch, dataset), weights, arch, path).eval()
+    network = _load_strictly(build_network(arch), weights, arch, path)
+    return wrap(network, arch, dataset, len(dataset_spec(dataset).classes))
+
+
+def _load_strictly(network: ModuleT, weights: dict[str, torch.Tensor], arch: str, path: Path) -> ModuleT:
+    try:
+        network.load_state_dict(weights)
+    except RuntimeError as error:  # missing, unexpected or mis-shaped tensors
+        raise CheckpointError(path, f"the weights do not fit {arch!r} ({_first_line(error, 1)})") from None
+    return network
+
+
 def _read_sidecar(path: Path) -> dict[str, Any]:
     """The sidecar's metadata, with ``arch`` and ``dataset`` as strings."""
     try:
@@ -74,7 +97,8 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
     except (SafetensorError, OSError, ValueError) as error:
         reason = f"not a complete safetensors file ({_first_line(error)})"
         if _starts_like_a_pickle(path):
-            reason = "a pickle (torch.save) file, not safetensors: it is refused, never unpickled"
+            reason = ("a pickle (torch.save) file, not safetensors: it is refused, never unpickled; convert it "
+                      f"where you trust it with {SAFE_CONVERSION}")
         raise CheckpointError(path, reason) from None
 
 

@@ -30,11 +30,11 @@ class Normalize(nn.Module):
 class Classifier(nn.Module):
     """normalize -> body (features [N, F]) -> head (logits [N, classes])."""
 
-    def __init__(self, body: nn.Module, features: int, num_classes: int, normalize: Normalize) -> None:
+    def __init__(self, body: nn.Module, head: nn.Linear, normalize: Normalize) -> None:
         super().__init__()
         self.normalize = normalize
         self.body = body
-        self.head = nn.Linear(features, num_classes)
+        self.head = head
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate features [N, F] of images x [N, C, H, W] in [0, 1]."""

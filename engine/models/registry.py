@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from torch import nn
+
 from engine.data.datasets import dataset_spec
 from engine.models import networks
 from engine.models.classifier import Classifier, Normalize
+from engine.models.external import build_network, external_layers, is_external, wrap
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,23 @@ ARCHITECTURES: dict[str, ArchSpec] = {
 }
 
 
-def create_model(name: str, dataset: str, num_classes: int = 10) -> Classifier:
-    """Build registry architecture ``name`` for ``dataset``'s image shape and normalisation."""
+def create_model(name: str, dataset: str) -> Classifier:
+    """Build registry architecture ``name`` for ``dataset``'s image shape and normalisation, or the
+    network of an external factory ``name`` ("package.module:factory", ``engine.models.external``)."""
+    spec = dataset_spec(dataset)
+    num_classes = len(spec.classes)
+    if is_external(name):
+        return wrap(build_network(name), name, dataset, num_classes)
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown model {name!r}; known: {sorted(ARCHITECTURES)}")
-    spec = dataset_spec(dataset)
     channels, size, _ = spec.shape
     body, features = ARCHITECTURES[name].build(channels, size)
-    return Classifier(body, features, num_classes, Normalize(spec.mean, spec.std))
+    return Classifier(body, nn.Linear(features, num_classes), Normalize(spec.mean, spec.std))
+
+
+def layers_of(arch: str, model: Classifier, chosen: tuple[str, ...] = ()) -> dict[str, str]:
+    """SVCCA layers of ``model`` (built from ``arch``), result name -> module path, only the ``chosen``
+    names if any: the registry's named layers, or an external network's ``named_modules()``."""
+    if is_external(arch):
+        return external_layers(model, chosen)
+    return {name: path for name, path in ARCHITECTURES[arch].layers.items() if not chosen or name in chosen}

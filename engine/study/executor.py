@@ -19,11 +19,12 @@ from engine.config.schema import AnalysisConfig, AttackConfig, AttackSweep, Mode
 from engine.core.device import pick_device
 from engine.data.split import Split
 from engine.evaluation.budget import attack_runs, cut_back
-from engine.evaluation.predict import accuracy
+from engine.evaluation.predict import accuracy, clean_accuracy
 from engine.evaluation.sweep import AttackOutcome, evaluate_attack, evaluate_sweep, judge_crafted
-from engine.models.checkpoints import save_checkpoint
+from engine.models.checkpoints import import_weights, save_checkpoint
 from engine.models.classifier import Classifier, parameter_count
 from engine.results.io import write_part
+from engine.results.schema import schema_for
 from engine.study.artifacts import pregenerated_sets, training_split, transfer_set
 from engine.study.context import Context
 from engine.study.jobs import AnalysisJob, AttackJob, Job, SweepAnalysisJob, TrainJob
@@ -93,7 +94,31 @@ def _epoch_probes(spec: ModelConfig, ctx: Context) -> dict[str, Probe]:
     return probes
 
 
+IMPORTED = "imported"  # models.training_mode of a model the engine did not train
+NOT_TRAINED = {"training_mode": IMPORTED, "epochs": 0, "batch_size": None, "optimizer": None, "lr": None,
+               "train_samples": None}
+
+
+def _run_import(job: TrainJob, ctx: Context, job_hash: str) -> None:
+    """Copy an imported model's weights into the study (``import_weights``: strict, safetensors only) and
+    write its row of the models table with its clean accuracy on the whole test set."""
+    spec, dataset, start = job.model, ctx.study.data.dataset, time.perf_counter()
+    model = import_weights(spec.arch, dataset, Path(spec.checkpoint)).to(ctx.device)
+    checkpoint = ctx.checkpoint(spec.id)
+    save_checkpoint(model, checkpoint, {"arch": spec.arch, "dataset": dataset, "model_id": spec.id,
+                                        "job_hash": job_hash, "imported_from": spec.checkpoint})
+    columns = schema_for("training_curves").names
+    write_part(ctx.out, "training_curves", job.id, pd.DataFrame(columns=columns), job_hash)
+    accuracy = clean_accuracy(model, ctx.split("test"), ctx.study.evaluation.batch_size, ctx.device)
+    imported = TrainedModel(model, seconds=time.perf_counter() - start, clean_accuracy=accuracy)
+    row = _model_row(spec, ctx, imported, str(checkpoint.relative_to(ctx.out))) | NOT_TRAINED
+    write_part(ctx.out, "models", job.id, pd.DataFrame([row]), job_hash)
+
+
 def _run_train(job: TrainJob, ctx: Context, job_hash: str, progress: bool) -> None:
+    if job.model.checkpoint:
+        _run_import(job, ctx, job_hash)
+        return
     checkpoint = ctx.checkpoint(job.model.id)
     resume = checkpoint.with_suffix(".resume.safetensors")
     train = training_split(job.model, ctx)

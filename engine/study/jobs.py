@@ -13,12 +13,13 @@ from typing import Any, ClassVar
 
 from engine.attacks.registry import attack_settings, sweep_key
 from engine.config.schema import AttackSweep, ModelConfig, StudyConfig
-from engine.core.hashing import content_hash, non_default
+from engine.core.hashing import content_hash, file_digest, non_default
 
 
 @dataclass(frozen=True)
 class TrainJob:
-    """Train one model; writes its per-epoch curves, then its row of the models table."""
+    """Train one model (or import one with a ``checkpoint``); writes its per-epoch curves (none for an
+    imported model), then its row of the models table."""
 
     model: ModelConfig
     kind: ClassVar[str] = "train"
@@ -29,6 +30,9 @@ class TrainJob:
         return self.model.id
 
     def hash(self, study: StudyConfig) -> str:
+        if self.model.checkpoint:  # imported: its weights decide, wherever the file lies
+            return _digest({"model": non_default(replace(self.model, checkpoint="")), "data": non_default(study.data),
+                            "weights": file_digest(self.model.checkpoint)})
         trained = {m: TrainJob(study.model(m)).hash(study) for m in sorted(study.dependencies(self.model))}
         inputs: dict[str, Any] = {"model": non_default(self.model), "data": non_default(study.data),
                                   "after": trained, "epoch_evaluation": non_default(study.epoch_evaluation)}

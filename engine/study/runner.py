@@ -22,6 +22,7 @@ from engine.study.executor import execute
 from engine.study.integrity import is_done
 from engine.study.jobs import Job, expand
 from engine.study.ray_backend import run_on_ray
+from engine.study.validate import validate_checkpoints
 
 log = logging.getLogger(__name__)
 BACKENDS = ("local", "ray")
@@ -52,6 +53,7 @@ def run_study(study: StudyConfig, out: str | Path, data_root: str | None = None,
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     out = check_study_path(out)
+    validate_checkpoints(study)
     with study_lock(out):
         for leftover in remove_temp_files(out):
             log.info("removed %s, left by an interrupted write", leftover)

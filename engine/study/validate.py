@@ -3,24 +3,33 @@ before any work; every error is a ``ConfigError`` naming the field by its dotted
 
 from __future__ import annotations
 
+import functools
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from engine.attacks.norms import NORM_STEPS
 from engine.attacks.registry import sweep_key, validate_attack
-from engine.config.schema import ModelConfig, StudyConfig, require
+from engine.config.schema import ConfigError, ModelConfig, StudyConfig, require
 from engine.config.toml import parse_study, read_toml
 from engine.data.datasets import DATASETS, split_size
-from engine.models.registry import ARCHITECTURES
+from engine.models.checkpoints import CheckpointError, import_weights
+from engine.models.external import ExternalModelError, external_layers, is_external
+from engine.models.registry import ARCHITECTURES, create_model
 
 log = logging.getLogger(__name__)
 MAX_FILE_NAME = 255  # bytes in one file name: the limit of ext4, XFS, btrfs, ZFS and APFS
 
 
 def load_study(path: str | Path) -> StudyConfig:
-    """Read and validate a study TOML file; ``ConfigError`` naming the field on any bad value."""
-    return study_from_dict(read_toml(path))
+    """Read and validate a study TOML file; ``ConfigError`` naming the field on any bad value. A model's
+    relative ``checkpoint`` path is taken from the config file's folder (and recorded absolute)."""
+    study = study_from_dict(read_toml(path))
+    folder = Path(path).resolve().parent
+    models = tuple(replace(model, checkpoint=str(folder / model.checkpoint)) if model.checkpoint else model
+                   for model in study.models)
+    return replace(study, models=models)
 
 
 def study_from_dict(data: dict[str, Any]) -> StudyConfig:
@@ -55,9 +64,27 @@ def _validate_dataset(dataset: str, path: str) -> None:
     require(dataset in DATASETS, path, f"one of {tuple(DATASETS)}, got {dataset!r}")
 
 
+def validate_checkpoints(study: StudyConfig) -> None:
+    """Every imported model's weights (``checkpoint``) exist, are safetensors and load strictly into its
+    architecture; checked when a run starts, not when a finished study is read."""
+    for i, model in enumerate(study.models):
+        if model.checkpoint:
+            try:
+                import_weights(model.arch, study.data.dataset, Path(model.checkpoint))
+            except (CheckpointError, ExternalModelError) as error:
+                raise ConfigError(f"models[{i}].checkpoint: {error}") from None
+
+
 def _validate_model(study: StudyConfig, index: int) -> None:
     model, path = study.models[index], f"models[{index}]"
-    require(model.arch in ARCHITECTURES, f"{path}.arch", f"one of {sorted(ARCHITECTURES)}, got {model.arch!r}")
+    if is_external(model.arch):
+        try:
+            _external_layer_names(model.arch, study.data.dataset)
+        except ExternalModelError as error:
+            raise ConfigError(f"{path}.arch: {error}") from None
+    else:
+        require(model.arch in ARCHITECTURES, f"{path}.arch",
+                f"one of {sorted(ARCHITECTURES)} or package.module:factory, got {model.arch!r}")
     training = model.training
     if training.adversarial:
         norms = tuple(NORM_STEPS)
@@ -90,9 +117,21 @@ def _validate_analysis(study: StudyConfig) -> None:
     white_box = [sweep_key(sweep) for sweep in study.attacks if not sweep.source]
     unknown = sorted(set(settings.sweeps) - set(white_box))
     require(not unknown, "analysis.sweeps", f"{unknown} are not white-box sweeps of this study {white_box}")
-    known = {layer for model in study.models for layer in ARCHITECTURES[model.arch].layers}
+    known = {layer for model in study.models for layer in _layer_names(model.arch, study.data.dataset)}
     unknown = sorted(set(settings.layers) - known)
     require(not unknown, "analysis.layers", f"{unknown} are layers of none of the study's models {sorted(known)}")
+
+
+@functools.cache
+def _external_layer_names(arch: str, dataset: str) -> frozenset[str]:
+    """Every ``named_modules()`` name of external architecture ``arch``'s network built for ``dataset``,
+    with penultimate and logits; ``ExternalModelError`` when it cannot be imported or wrapped."""
+    model = create_model(arch, dataset)
+    return frozenset(external_layers(model, tuple(name for name, _ in model.body.named_modules() if name)))
+
+
+def _layer_names(arch: str, dataset: str) -> frozenset[str]:
+    return _external_layer_names(arch, dataset) if is_external(arch) else frozenset(ARCHITECTURES[arch].layers)
 
 
 def _validate_file_names(study: StudyConfig) -> None:
