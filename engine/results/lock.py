@@ -70,6 +70,22 @@ def study_lock(study: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def is_locked(study: Path) -> bool:
+    """Whether a runner (or an on-demand computation) holds ``study``'s lock now: a lock probe that takes and
+    drops a shared lock at once, opening the lock file read-only."""
+    try:
+        fd = os.open(study / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def remove_temp_files(study: Path) -> list[Path]:
     """Delete the temp files that interrupted atomic writes of a runner left: ``.tmp-*`` regular files
     directly in ``study`` or in one of its ``OWNED`` folders, nothing else; call under the lock."""

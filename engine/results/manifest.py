@@ -31,6 +31,8 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "config.models[].arch": (str,), "config.models[].training": (dict,), "config.models[].training.mode": (str,),
     "config.attacks": (list,), "config.attacks[]": (dict,), "config.attacks[].name": (str,),
     "config.attacks[].norm": (str,), "config.attacks[].source": _TEXT,
+    "computed": (list,), "computed[]": (dict,), "computed[].model_id": (str,), "computed[].sweep": (str,),
+    "computed[].eps": (int, float, str), "computed[].by": (str,),
     "config.findings": (dict,), "config.findings.roles": (dict,), "config.findings.roles.*": (str,),
 }
 _JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number",

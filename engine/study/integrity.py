@@ -21,6 +21,7 @@ from engine.core.fs import read_json
 from engine.models.checkpoints import sidecar
 from engine.results.io import JOB_KEY, part_path, require_study
 from engine.study.artifacts import robust_preview_path
+from engine.study.cells import cell_jobs
 from engine.study.context import checkpoint_path
 from engine.study.jobs import Job, TrainJob, expand
 from engine.study.validate import study_from_dict
@@ -130,7 +131,8 @@ def manifest_study(out: Path) -> tuple[StudyConfig, bool]:
 
 
 def audit(out: Path) -> list[Damage]:
-    """Damaged files of study directory ``out``, judged against the config its manifest records.
+    """Damaged files of study directory ``out``, judged against the config its manifest records (and the
+    cells it records as computed on demand).
 
     A job none of whose files exist was not run yet: it is listed only when the manifest says the run
     finished. A partly written job lists each of its bad files.
@@ -138,7 +140,7 @@ def audit(out: Path) -> list[Damage]:
     out = Path(out)
     study, finished = manifest_study(out)
     damage: list[Damage] = []
-    for job in expand(study):
+    for job in [*expand(study), *cell_jobs(study, read_json(out / "manifest.json"))]:
         found = job_damage(job, study, out)
         started = len(found) < len(owned_files(job, out)) or any(d.problem != MISSING for d in found)
         if started or finished:

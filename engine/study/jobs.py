@@ -67,6 +67,21 @@ class AttackJob:
         return [self.model.id, *([self.sweep.source] if self.sweep.source else [])]
 
 
+def cell_part_id(model_id: str, sweep: str, eps: float) -> str:
+    """The part name of one eps of sweep ``sweep`` (its key) computed on demand on ``model_id``."""
+    return f"{model_id}__{sweep}__eps{eps:g}"
+
+
+@dataclass(frozen=True)
+class CellJob(AttackJob):
+    """One eps of a sweep on one model, computed on demand (``engine.study.on_demand``): ``sweep`` holds that
+    eps only; the rows and the hash are those of an ``AttackJob`` of that sweep, the part its own."""
+
+    @property
+    def id(self) -> str:
+        return cell_part_id(self.model.id, sweep_key(self.sweep), self.sweep.eps[0])
+
+
 @dataclass(frozen=True)
 class CleanAnalysisJob:
     """Analyse one model on clean inputs: clean losses and latent plane, distance to the boundary."""

@@ -1,0 +1,73 @@
+"""Cells of a study computed on demand: one eps of one attack sweep on one model that the config does not
+ask for (a model the sweep skips, or an eps it does not list), and how the manifest records them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.attacks.registry import check_eps, sweep_key
+from engine.config.schema import ConfigError, StudyConfig
+from engine.study.jobs import CellJob
+
+COMPUTED = "computed"  # the manifest's list of cells computed on demand
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One eps of the sweep named ``sweep`` (its key, e.g. ``pgd-Linf-20steps-rs``) on model ``model_id``."""
+
+    model_id: str
+    sweep: str
+    eps: float
+
+    def record(self, by: str) -> dict[str, Any]:
+        """The cell as the manifest records it (``math.inf`` as the string "inf": JSON has no infinity)."""
+        return {"model_id": self.model_id, "sweep": self.sweep, "eps": repr(self.eps) if math.isinf(self.eps)
+                else self.eps, "by": by, "created": datetime.now(UTC).isoformat(timespec="seconds")}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Cell:
+        return cls(str(record["model_id"]), str(record["sweep"]), float(record["eps"]))
+
+
+def cell_job(study: StudyConfig, cell: Cell) -> CellJob:
+    """The job that computes ``cell``; ``ConfigError`` when the study has no such model or sweep, the eps is
+    not one the attack takes, or the study's own jobs already compute it."""
+    ids = [model.id for model in study.models]
+    if cell.model_id not in ids:
+        raise ConfigError(f"model: {cell.model_id!r} is not a model of this study {ids}")
+    sweeps = {sweep_key(sweep): sweep for sweep in study.attacks}
+    if cell.sweep not in sweeps:
+        raise ConfigError(f"sweep: {cell.sweep!r} is not an attack sweep of this study {sorted(sweeps)}")
+    sweep = sweeps[cell.sweep]
+    if sweep.source == cell.model_id:
+        raise ConfigError(f"model: {cell.model_id!r} is the source of the transfer sweep {cell.sweep!r}")
+    check_eps(cell.eps, sweep, "eps")
+    if covered(study, cell):
+        raise ConfigError(f"eps: the study's own run computes {cell.sweep} at eps {cell.eps:g} on {cell.model_id!r}")
+    return CellJob(study.model(cell.model_id), replace(sweep, eps=(cell.eps,), models=()))
+
+
+def computed_cells(manifest: dict[str, Any]) -> list[Cell]:
+    """The cells a study's manifest records as computed on demand."""
+    return [Cell.from_record(record) for record in manifest.get(COMPUTED, [])]
+
+
+def cell_jobs(study: StudyConfig, manifest: dict[str, Any]) -> list[CellJob]:
+    """The jobs of the recorded cells the study still knows (model and sweep) and does not compute itself."""
+    jobs = []
+    for cell in computed_cells(manifest):
+        try:
+            jobs.append(cell_job(study, cell))
+        except ConfigError:
+            continue
+    return jobs
+
+
+def covered(study: StudyConfig, cell: Cell) -> bool:
+    """Whether the study's own jobs compute ``cell``."""
+    return any(sweep_key(sweep) == cell.sweep and sweep.attacks(cell.model_id) and cell.eps in sweep.eps
+               for sweep in study.attacks)
