@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine.evaluation.intervals import with_intervals
 from ui.charts import show_chart
+from ui.compute_panel import compute_panel
 from ui.figures.accuracy import accuracy_heatmaps, robustness_curves, transfer_heatmap
 from ui.state import shared_selectbox
 from ui.study import require_study
@@ -26,6 +27,7 @@ for index, heatmap in enumerate(accuracy_heatmaps(selected, study.models)):
     show_chart(heatmap, study.name, f"heatmap_{index}")
 st.subheader("Robustness curves")
 show_chart(robustness_curves(selected, study.models), study.name, "curves")
+compute_panel(study)
 transferred = study.robust_accuracy[study.robust_accuracy.source_model_id.notna()]
 if not transferred.empty:
     st.subheader("White-box and transferred attacks")

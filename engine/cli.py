@@ -19,8 +19,10 @@ from engine.reporting.summary import study_summary
 from engine.results import SchemaError
 from engine.results.io import NotAStudyError
 from engine.results.lock import StudyLockedError, StudyPathError
+from engine.study.cells import Cell
 from engine.study.integrity import DamagedManifestError, audit, audit_report, is_done
 from engine.study.jobs import expand
+from engine.study.on_demand import compute_cell
 from engine.study.ray_backend import BackendError
 from engine.study.runner import run_study
 from engine.study.validate import load_study
@@ -49,6 +51,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     report = run_bench(options)
     write_report(report, options.out)
     print(markdown(report))
+    return 0
+
+
+def _cmd_compute(args: argparse.Namespace) -> int:
+    cell = Cell(args.model, args.sweep, args.eps)
+    ran = compute_cell(Path(args.study), cell, args.by, args.data_root, args.device)
+    print(f"{args.study}: {args.sweep} at eps {args.eps:g} on {args.model} "
+          f"{'computed' if ran else 'was there already'}")
     return 0
 
 
@@ -132,6 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "files and print the verdicts and numbers as Markdown (docs/findings.md).")
     findings.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
     findings.set_defaults(handler=_cmd_findings)
+
+    compute = commands.add_parser(
+        "compute", help="compute one eps of one attack sweep on one model of a finished study",
+        description="Fill a cell the config did not ask for: a model the sweep skips, or an eps it does not list. "
+                    "The same attack, judging, sample count and seed as `engine run` for that sweep; the rows go to "
+                    "their own part of robust_accuracy and the manifest records the cell (the app's Compute button "
+                    "runs this command).")
+    compute.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    compute.add_argument("--model", required=True, help="model id")
+    compute.add_argument("--sweep", required=True, help="the sweep's key, e.g. pgd-Linf-20steps-rs (see summary)")
+    compute.add_argument("--eps", required=True, type=float, help="the radius, e.g. 0.15 (inf for minimal attacks)")
+    compute.add_argument("--by", default="command line", help="who asked, as the manifest records it")
+    compute.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
+    compute.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    compute.set_defaults(handler=_cmd_compute)
 
     check = commands.add_parser(
         "check", help="find damaged or missing files of a study, then sanity-check its results (Carlini et al. "

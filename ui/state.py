@@ -45,6 +45,17 @@ def sync_url() -> None:
             st.query_params[key[len(PREFIX):]] = ",".join(values)
 
 
+def select_more(name: str, values: Sequence[Any]) -> None:
+    """Add ``values`` to the stored selection ``name`` (when the page has one) and forget its widgets' state,
+    so that the next run draws them from the stored selection."""
+    chosen = stored(name)
+    if chosen is None:
+        return
+    remember(name, [*chosen, *(encode(value) for value in values if encode(value) not in chosen)])
+    for key in [key for key in st.session_state if isinstance(key, str) and key.startswith(f"widget:{name}:")]:
+        del st.session_state[key]
+
+
 def widget_key(name: str, options: Sequence[Any]) -> str:
     """The key of the widget of selection ``name`` over ``options``."""
     digest = zlib.crc32("\x1f".join(encode(option) for option in options).encode())

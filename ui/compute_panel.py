@@ -1,0 +1,153 @@
+"""The Compute panel: fill a cell the study's config did not ask for (a model a sweep skips, an eps it does not
+list) from the page, with the engine's own job (``python -m engine compute``), queued per server."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pandas as pd
+import streamlit as st
+
+from engine.attacks.registry import sweep_key
+from engine.config.schema import AttackSweep, ConfigError, StudyConfig
+from engine.results.lock import is_locked
+from engine.study.cells import Cell, cell_job
+from engine.study.validate import study_from_dict
+from ui.compute import CANCELLED, DONE, FAILED, QUEUED, RUNNING, ComputeQueue, Request
+from ui.state import select_more
+from ui.study import Study
+
+STARTUP_SECONDS = 4.0  # a child process importing torch and the engine, and loading the model, on 2 CPU cores
+MINE_KEY = "compute_mine"  # session state: request key -> (attack, norm) of the cells this session asked for
+
+
+@st.cache_resource
+def compute_queue() -> ComputeQueue:
+    """The server's one queue, shared by every session."""
+    return ComputeQueue()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _config(config: dict) -> StudyConfig | None:
+    try:
+        return study_from_dict(config)
+    except (ConfigError, TypeError, ValueError):
+        return None
+
+
+def estimate_seconds(results: pd.DataFrame, sweep: str) -> float:
+    """Expected seconds for one eps of ``sweep``: the median attack time of its rows so far, plus start-up."""
+    seconds = results.loc[results.sweep == sweep, "seconds"].dropna()
+    return STARTUP_SECONDS + (float(seconds.median()) if len(seconds) else 0.0)
+
+
+def missing_eps(results: pd.DataFrame, sweep: AttackSweep, model_id: str) -> list[float]:
+    """The sweep's eps that ``model_id`` has no row for (all of them for a model the sweep skips)."""
+    key = sweep_key(sweep)
+    done = set(results.loc[(results.sweep == key) & (results.model_id == model_id), "eps"])
+    return [eps for eps in sweep.eps if eps not in done]
+
+
+def compute_panel(study: Study) -> None:
+    """The panel, closed by default; it says why computing is off when the study cannot take new results."""
+    config = _config(study.manifest.get("config", {}))
+    with st.expander("Compute a missing cell or a new eps", icon=":material/calculate:"):
+        reason = _blocked(study, config)
+        if reason or config is None:
+            st.info(reason or "This study's config cannot be read back from its manifest.")
+        else:
+            _form(study, config)
+        _status(study)
+
+
+def _blocked(study: Study, config: StudyConfig | None) -> str:
+    queue_busy = any(request.state == RUNNING for request in compute_queue().requests(study.path))
+    if not study.finished:
+        return "The study's run has not finished: computing here starts once it has."
+    if is_locked(study.path) and not queue_busy:
+        return "A runner is writing this study now: it is read-only here until the runner finishes."
+    if not os.access(study.path, os.W_OK):
+        return (f"The app server may not write `{study.path}`: computing is off for this study. Copy it to a "
+                "folder the server can write, under a study root, to compute there.")
+    if config is not None and not config.attacks:
+        return "This study has no attack sweeps to extend."
+    return ""
+
+
+def _form(study: Study, config: StudyConfig) -> None:
+    results = study.robust_accuracy
+    sweeps = {sweep_key(sweep): sweep for sweep in config.attacks}
+    model_col, sweep_col, eps_col = st.columns([2, 3, 1])
+    model_id = model_col.selectbox("Model", [model.id for model in config.models], key="compute_model")
+    key = sweep_col.selectbox("Attack sweep", list(sweeps), key="compute_sweep")
+    sweep = sweeps[key]
+    lacking = missing_eps(results, sweep, model_id) if model_id != sweep.source else []
+    default = next((eps for eps in lacking if math.isfinite(eps)), None)
+    eps = eps_col.number_input("Eps", min_value=0.0, value=default, format="%g", key=f"compute_eps_{key}_{model_id}")
+    samples = sweep.samples or config.evaluation.samples
+    estimate = estimate_seconds(results, key)
+    st.caption(f"The sweep's eps: {', '.join(f'{value:g}' for value in sweep.eps)}; "
+               f"{model_id} lacks {', '.join(f'{value:g}' for value in lacking) or 'none of them'}. "
+               f"Any other eps may be typed. The engine's own job: {samples} test images, the sweep's settings and "
+               f"seed; about {estimate:.0f} s from its measured rate.")
+    if st.button("Compute", icon=":material/play_arrow:", disabled=eps is None, key="compute_go") and eps is not None:
+        cell = Cell(model_id, key, float(eps))
+        try:
+            cell_job(config, cell)
+        except ConfigError as error:
+            st.error(f"Not computed: {error}")
+            return
+        request = compute_queue().submit(study.path, cell, estimate)
+        st.session_state.setdefault(MINE_KEY, {})[request.key] = (sweep.name, sweep.norm)
+        st.rerun()
+
+
+def _status(study: Study) -> None:
+    """Every request of this session's study: queued (with its place), running (progress, Cancel), ended."""
+    requests = compute_queue().requests(study.path)
+    active = any(request.state in (QUEUED, RUNNING) for request in requests)
+
+    @st.fragment(run_every=1.0 if active else None)
+    def poll() -> None:
+        requests = compute_queue().requests(study.path)
+        for request in requests:
+            _show(request)
+        revealed = [request for request in requests if _reveal(request)]
+        if revealed or (active and not any(request.state in (QUEUED, RUNNING) for request in requests)):
+            st.rerun(scope="app")  # the new part is on disk: redraw the charts with it
+
+    poll()
+
+
+def _show(request: Request) -> None:
+    cell = request.cell
+    what = f"{cell.sweep} at eps {cell.eps:g} on {cell.model_id}"
+    if request.state == QUEUED:
+        st.info(f"{what}: waiting, number {compute_queue().position(request)} in the queue.")
+    elif request.state == RUNNING:
+        done = min(request.elapsed() / request.estimate, 0.99) if request.estimate else 0.0
+        progress_col, cancel_col = st.columns([5, 1])
+        progress_col.progress(done, text=f"{what}: {request.elapsed():.0f} s of about {request.estimate:.0f} s")
+        if cancel_col.button("Cancel", key=f"cancel_{cell}"):
+            compute_queue().cancel(request)
+            st.rerun(scope="app")
+    elif request.state == DONE:
+        st.success(f"{what}: computed in {request.elapsed():.1f} s; the charts above include it.")
+    elif request.state == FAILED:
+        st.error(f"{what}: not computed. {request.message}")
+    elif request.state == CANCELLED:
+        st.info(f"{what}: cancelled; nothing of it was kept.")
+
+
+def _reveal(request: Request) -> bool:
+    """Add a cell this session computed to the page's selection (model, attack, norm and eps), once, so that
+    the charts show it; whether it did."""
+    mine = st.session_state.get(MINE_KEY, {})
+    if request.state != DONE or request.key not in mine:
+        return False
+    attack, norm = mine.pop(request.key)
+    for name, value in (("models", request.cell.model_id), ("attacks", attack), ("norms", norm),
+                        (f"eps_{norm}", request.cell.eps)):
+        select_more(name, [value])
+    return True
