@@ -14,6 +14,7 @@ from engine.core.device import DeviceError
 from engine.core.fs import DiskFullError
 from engine.data.loaders import ROOT_ENV, CorruptDataError, DataNotFoundError
 from engine.reporting.findings import findings_markdown
+from engine.reporting.paper_report import papers_markdown
 from engine.reporting.sanity import report, study_checks
 from engine.reporting.summary import study_summary
 from engine.results import SchemaError
@@ -69,6 +70,11 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_findings(args: argparse.Namespace) -> int:
     print(findings_markdown(args.study), end="")
+    return 0
+
+
+def _cmd_papers(args: argparse.Namespace) -> int:
+    print(papers_markdown(args.study), end="")
     return 0
 
 
@@ -142,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "files and print the verdicts and numbers as Markdown (docs/findings.md).")
     findings.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
     findings.set_defaults(handler=_cmd_findings)
+
+    papers = commands.add_parser(
+        "papers", help="print every table and figure of both papers beside its counterpart in a study",
+        description="For each numbered table and figure of Garaev et al. 2024 and Park & So 2020: the paper's numbers "
+                    "and the study's side by side in the paper's layout, the checks of its claim and the verdict, or "
+                    "why it is not reproducible here, as Markdown (docs/papers.md).")
+    papers.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    papers.set_defaults(handler=_cmd_papers)
 
     compute = commands.add_parser(
         "compute", help="compute one eps of one attack sweep on one model of a finished study",

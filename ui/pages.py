@@ -39,4 +39,5 @@ PAGES = (
     Page(f"{PAGES_DIR}/norms.py", "Norms and boundary", ":material/straighten:"),
     Page(f"{PAGES_DIR}/training.py", "Training curves", ":material/show_chart:"),
     Page(f"{PAGES_DIR}/playground.py", "Attack playground", ":material/bolt:"),
+    Page(f"{PAGES_DIR}/papers.py", "Papers", ":material/menu_book:"),
 )

@@ -131,13 +131,13 @@ class Study:
         """Accuracy of ``model`` on one of Park & So's test sets (attack, norm, eps) crafted on ``source``."""
         return self.accuracy_of(model, *test_set, source)
 
-    def analysed(self, table: str, model: str, norm: str) -> pd.DataFrame:
-        """Rows of an analysis table for ``model``'s PGD sweep in ``norm`` at the reference eps."""
+    def analysed(self, table: str, model: str, norm: str, eps: float | None = None) -> pd.DataFrame:
+        """Rows of an analysis table for ``model``'s PGD sweep in ``norm`` at ``eps`` (default: the reference eps)."""
+        eps = PGD[norm] if eps is None else eps
         rows = self.tables[table]
-        rows = rows[(rows.model_id == model) & (rows.attack == "pgd") & (rows.norm == norm)
-                    & np.isclose(rows.eps, PGD[norm])]
+        rows = rows[(rows.model_id == model) & (rows.attack == "pgd") & (rows.norm == norm) & np.isclose(rows.eps, eps)]
         if rows.empty:
-            raise MissingResult(f"{table} of PGD-{norm} on {model}")
+            raise MissingResult(f"{table} of PGD-{norm} {eps:g} on {model}")
         return rows
 
 
@@ -211,7 +211,7 @@ def _accuracy_table(study: Study, roles: Sequence[str]) -> str:
     return table(["model", *(name for name, *_ in ROBUST_COLUMNS)], rows)
 
 
-@finding(GARAEV, "robust accuracy of robust-dataset models (the main accuracy tables)", "Robust accuracy, Compare",
+@finding(GARAEV, "robust accuracy of robust-dataset models (Tables 1-2, A1)", "Robust accuracy, Compare",
          "Training on Ilyas et al.'s robust dataset does not make a model robust in general: the robust-feature "
          "hypothesis is \"not universally true\".")
 def robust_dataset(study: Study) -> tuple[str, bool, str]:
@@ -228,7 +228,7 @@ def robust_dataset(study: Study) -> tuple[str, bool, str]:
     return ours, unprotected, _accuracy_table(study, GARAEV_ROLES)
 
 
-@finding(GARAEV, "PGD adversarial training against attacks in other norms", "Robust accuracy (heatmap)",
+@finding(GARAEV, "PGD adversarial training against attacks in other norms (Tables 1-3)", "Robust accuracy (heatmap)",
          "A model adversarially trained in one norm is robust mainly against that norm; unseen attacks break it.")
 def unseen_norms(study: Study) -> tuple[str, bool, str]:
     trained = dict(zip(TRAINED, study.models_for(*TRAINED.values()), strict=True))
@@ -239,7 +239,7 @@ def unseen_norms(study: Study) -> tuple[str, bool, str]:
     return ours, all(best[a] == a for a in PGD), table(["trained", *(f"PGD {a} {PGD[a]:g}" for a in PGD)], rows)
 
 
-@finding(GARAEV, "the architecture comparison (ResNets)", "Compare",
+@finding(GARAEV, "the architecture comparison (ResNets; Tables 1-3, A1)", "Compare",
          "On their ResNets (ResNet18/50, InceptionV3) as well: PGD training protects in its norm, training on a "
          "robust dataset does not protect in general.")
 def architectures(study: Study) -> tuple[str, bool, str]:
@@ -254,7 +254,7 @@ def architectures(study: Study) -> tuple[str, bool, str]:
     return ours, trained and min(gains.values()) < NO_PROTECTION, _accuracy_table(study, RESNETS)
 
 
-@finding(GARAEV, "L2/Linf norm-equivalence coefficients C1, C2", "Norms and boundary",
+@finding(GARAEV, "L2/Linf norm-equivalence coefficients C1, C2 (Tables 4-6)", "Norms and boundary",
          "L2 and Linf attacks differ significantly: Linf perturbations spread over every pixel (||d||_2/||d||_inf "
          "near its bound sqrt(d)), L2 ones concentrate; Linf attacks have been underestimated.",
          tables=("norm_ratios",))
@@ -272,7 +272,7 @@ def norm_ratios(study: Study) -> tuple[str, bool, str]:
     return ours, bool(apart.all()), table(["model", "PGD-Linf C1 - C2", "PGD-L2 C1 - C2"], rows)
 
 
-@finding(GARAEV, "per-sample loss histograms, KDE and A-distance", "Loss distributions",
+@finding(GARAEV, "per-sample loss histograms, KDE and A-distance (Figures 1-3)", "Loss distributions",
          "Adversarial inputs move the per-sample loss distribution away from the clean one (a large A-distance) "
          "for standard models, much less for adversarially trained ones.", tables=("a_distance",))
 def loss_separation(study: Study) -> tuple[str, bool, str]:
@@ -288,7 +288,7 @@ def loss_separation(study: Study) -> tuple[str, bool, str]:
     return ours, lower, table(["model", "PGD-Linf 0.1", "PGD-L2 1"], rows)
 
 
-@finding(GARAEV, "SVCCA between clean and adversarial representations per layer", "SVCCA",
+@finding(GARAEV, "SVCCA between clean and adversarial representations per layer (Tables 7, A3)", "SVCCA",
          "Adversarial inputs change a standard model's representations more the deeper the layer; adversarial "
          "training keeps them closer to the clean ones.", tables=("svcca",))
 def svcca_depth(study: Study) -> tuple[str, bool, str]:
@@ -306,7 +306,7 @@ def svcca_depth(study: Study) -> tuple[str, bool, str]:
     return ours, agrees, table(["layer", standard_id, robust_id], rows)
 
 
-def _cluster_share(clean: pd.DataFrame, adversarial: pd.DataFrame) -> float:
+def cluster_share(clean: pd.DataFrame, adversarial: pd.DataFrame) -> float:
     """Share of the adversarial points [pca rows] whose nearest class centre of the clean points [pca
     rows of the same model] in the PCA plane is their true class."""
     centres = clean.groupby("label")[["pc1", "pc2"]].mean()
@@ -314,7 +314,7 @@ def _cluster_share(clean: pd.DataFrame, adversarial: pd.DataFrame) -> float:
     return float((centres.index.to_numpy()[gaps.argmin(1)] == adversarial.label.to_numpy()).mean())
 
 
-@finding(GARAEV, "PCA scatterplots of the penultimate features", "Latent space",
+@finding(GARAEV, "PCA scatterplots of the penultimate features (Figures 4-8)", "Latent space",
          "In a standard model adversarial inputs leave their class's cluster; in a robust one they stay closer.",
          tables=("pca",))
 def latent_clusters(study: Study) -> tuple[str, bool, str]:
@@ -325,7 +325,7 @@ def latent_clusters(study: Study) -> tuple[str, bool, str]:
         adversarial = rows[(rows.input == "pgd") & (rows.norm == norm) & np.isclose(rows.eps, PGD[norm])]
         if adversarial.empty:
             raise MissingResult(f"pca of PGD-{norm} on {model}")
-        return _cluster_share(rows[rows.input == "clean"], adversarial)
+        return cluster_share(rows[rows.input == "clean"], adversarial)
 
     standard, pgd_linf, pgd_l2 = study.models_for("undefended", "pgd_linf", "pgd_l2")
     shares = {m: {norm: share(m, norm) for norm in ("Linf", "L2")} for m in study.models_for(*ANALYSED)}
@@ -336,7 +336,8 @@ def latent_clusters(study: Study) -> tuple[str, bool, str]:
     return ours, agrees, table(["model", "PGD-Linf 0.1", "PGD-L2 1"], rows)
 
 
-@finding(GARAEV, "mean DeepFool L2 distance to the decision boundary and DeepFool steps", "Norms and boundary",
+@finding(GARAEV, "mean DeepFool L2 distance to the decision boundary and DeepFool steps (Table 8)",
+         "Norms and boundary",
          "Robust models lie farther from their decision boundary than standard ones.", tables=("boundary",))
 def boundary_distance(study: Study) -> tuple[str, bool, str]:
     standard = study.model("undefended")
@@ -352,12 +353,14 @@ def boundary_distance(study: Study) -> tuple[str, bool, str]:
     return ours, len(farther) == len(robust), table(["model", "mean L2 distance", "mean steps"], rows)
 
 
-CINIC10 = Claim(GARAEV, "cross-dataset evaluation on CINIC-10", "Robust accuracy (sweeps `-on-cinic10`)",
+CINIC10 = Claim(GARAEV, "cross-dataset evaluation on CINIC-10 (Tables 3, 6, A2)",
+                "Robust accuracy (sweeps `-on-cinic10`)",
                 "Models trained on CIFAR-10 are also evaluated on CINIC-10's test set.",
                 why="Fashion-MNIST has no second dataset with its labels here; configs/garaev2024_cifar10.toml runs it")
 
 
-@finding(PARK_SO, "adversarial training with one attack, black-box test sets (A' -> M')", "Robust accuracy (transfer)",
+@finding(PARK_SO, "adversarial training with one attack, black-box test sets (A' -> M'; Table 4)",
+         "Robust accuracy (transfer)",
          "Adversarial training with one attack helps against that attack and has limited effect against others.")
 def single_attack_training(study: Study) -> tuple[str, bool, str]:
     standard, attacker = study.models_for("undefended", "attacker_plain")
@@ -376,7 +379,7 @@ def single_attack_training(study: Study) -> tuple[str, bool, str]:
     return ours, agreeing == len(PARK_SO_ATTACKS), table(header, rows)
 
 
-@finding(PARK_SO, "all seven combinations of FGSM, JSMA and C&W examples", "Compare, Robust accuracy",
+@finding(PARK_SO, "all seven combinations of FGSM, JSMA and C&W examples (Tables 2, 4)", "Compare, Robust accuracy",
          "Training with several attacks covers each of them, but only those.")
 def combinations(study: Study) -> tuple[str, bool, str]:
     standard, attacker = study.models_for("undefended", "attacker_plain")
@@ -399,7 +402,7 @@ def _defenders(study: Study) -> dict[str, str]:
             "M": study.pregenerated(PARK_SO_ATTACKS, augment=True)}
 
 
-@finding(PARK_SO, "the M/M' x A/A' augmentation mismatch", "Robust accuracy (transfer)",
+@finding(PARK_SO, "the M/M' x A/A' augmentation mismatch (Table 5)", "Robust accuracy (transfer)",
          "A defender trained with all three attacks loses accuracy when the attacker's surrogate was trained with a "
          "different augmentation strategy than the defender's model.")
 def augmentation_mismatch(study: Study) -> tuple[str, bool, str]:
@@ -414,7 +417,7 @@ def augmentation_mismatch(study: Study) -> tuple[str, bool, str]:
     return ours, bool(mismatched < matched), table(["defender", *(f"sets from {a}" for a in attackers)], rows)
 
 
-@finding(PARK_SO, "pre-generated adversarial training against white-box attacks", "Robust accuracy",
+@finding(PARK_SO, "pre-generated adversarial training against white-box attacks (Section 5)", "Robust accuracy",
          "Training on pre-generated examples of several attacks still fails against white-box attacks.")
 def white_box(study: Study) -> tuple[str, bool, str]:
     standard, pgd_linf = study.models_for("undefended", "pgd_linf")
@@ -424,7 +427,7 @@ def white_box(study: Study) -> tuple[str, bool, str]:
     return "white-box PGD-Linf 0.1: " + ", ".join(f"{m} {_pct(a)}" for m, a in acc.items()) + ".", fails, ""
 
 
-@finding(PARK_SO, "accuracy per epoch, max and median over an epoch window (figures 3-4)", "Training curves",
+@finding(PARK_SO, "accuracy per epoch, max and median over an epoch window (Figures 3-4, Table 2)", "Training curves",
          "Per-epoch accuracy on the transferred FGSM, JSMA and C&W test sets fluctuates, so it is reported as the max "
          "and the median over an epoch window; adversarial training lifts it on all three.",
          tables=("training_curves",))
@@ -447,18 +450,29 @@ def epoch_window(study: Study) -> tuple[str, bool, str]:
     return ours, lifted, table(["model", "test set", "max", "median"], rows)
 
 
-@finding(PARK_SO, f"time to generate {PARK_SO_EXAMPLES:,} adversarial examples per attack (LeNet5)",
+def generation_seconds(study: Study, model: str) -> dict[tuple[str, str], tuple[float, str]]:
+    """Per (attack, norm) of Park & So's Table 1 that ran white-box on ``model``: the seconds to generate
+    PARK_SO_EXAMPLES examples at its fastest sweep's images per second, and that sweep's key."""
+    white = study.accuracy[(study.accuracy.model_id == model) & study.accuracy.source_model_id.isna()]
+    timed = {}
+    for name, norm in PARK_SO_SECONDS:
+        rows = white[(white.attack == name) & (white.norm == norm)]
+        if not rows.empty:
+            fastest = rows.loc[rows.images_per_second.idxmax()]
+            timed[name, norm] = (PARK_SO_EXAMPLES / float(fastest.images_per_second), str(fastest.sweep))
+    return timed
+
+
+@finding(PARK_SO, f"time to generate {PARK_SO_EXAMPLES:,} adversarial examples per attack (LeNet5; Table 1)",
          "Robust accuracy (cost)",
          "On an RTX 2080Ti: FGSM 48 s, JSMA 2,226 s, C&W 8,142 s, so FGSM is by far the cheapest and C&W the dearest.")
 def generation_time(study: Study) -> tuple[str, bool, str]:
     standard = study.model("undefended")
-    white = study.accuracy[(study.accuracy.model_id == standard) & study.accuracy.source_model_id.isna()]
-    sweeps = {(name, norm): white[(white.attack == name) & (white.norm == norm)] for name, norm in PARK_SO_SECONDS}
-    if any(rows.empty for rows in sweeps.values()):
-        raise MissingResult(f"white-box {', '.join(name for name, _ in sweeps)} sweeps on {standard}")
-    fastest = {key: rows.loc[rows.images_per_second.idxmax()] for key, rows in sweeps.items()}
-    seconds = {key: PARK_SO_EXAMPLES / row.images_per_second for key, row in fastest.items()}
-    rows = [[name, f"{PARK_SO_SECONDS[name, norm]:,}", f"{seconds[name, norm]:,.0f}", f"`{fastest[name, norm].sweep}`"]
+    timed = generation_seconds(study, standard)
+    if len(timed) < len(PARK_SO_SECONDS):
+        raise MissingResult(f"white-box {', '.join(name for name, _ in PARK_SO_SECONDS)} sweeps on {standard}")
+    seconds = {key: value for key, (value, _) in timed.items()}
+    rows = [[name, f"{PARK_SO_SECONDS[name, norm]:,}", f"{seconds[name, norm]:,.0f}", f"`{timed[name, norm][1]}`"]
             for name, norm in seconds]
     device = study.device or "unrecorded"
     ours = (f"on the study's device ({device}), extrapolated from the white-box sweeps' images per second on "
@@ -468,7 +482,7 @@ def generation_time(study: Study) -> tuple[str, bool, str]:
 
 
 PREGENERATED_RESNETS = Claim(
-    PARK_SO, "LeNet5 against ResNet18 under pre-generated training", "—",
+    PARK_SO, "LeNet5 against ResNet18 under pre-generated training (Table 3)", "—",
     "The conclusions hold for both architectures.",
     why="the shipped ResNets' budget goes to PGD and robust-dataset training; configs/parkso2020_mnist.toml "
         "trains both architectures on pre-generated examples")

@@ -100,6 +100,8 @@ def test_every_page_runs_on_the_shipped_study(page: str) -> None:
         assert plotly_specs(at) and all(spec["data"] for spec in plotly_specs(at))
     elif page.endswith("playground.py"):
         assert at.button[0].label == "Attack"
+    elif page.endswith("papers.py"):  # tests/app/test_papers_page.py tests it in depth
+        assert at.expander and at.dataframe
     else:
         models = read_table(SHIPPED, "models")
         shown = [frame.value for frame in at.dataframe if "clean_accuracy" in frame.value.columns]  # the models
@@ -148,7 +150,8 @@ def test_accuracy_page_shows_heatmaps_curves_and_table(smoke_study: Path) -> Non
     lines = [trace for trace in curves["data"] if trace.get("meta")]  # the others are legend keys without data
     assert len(lines) == sum(frame["model_id"].nunique() for _, frame in attacks)  # model x attack
     assert [select.label for select in at.multiselect] == ["Models", "Attacks", "Norms", *(f"Eps ({n})" for n in norms)]
-    assert [select.label for select in at.main.selectbox] == ["Quick pick", "Attack", "Eps"]  # then the transfer view
+    # the quick pick, the Compute panel, then the transfer view
+    assert [select.label for select in at.main.selectbox] == ["Quick pick", "Model", "Attack sweep", "Attack", "Eps"]
     assert len(at.dataframe[0].value) == len(results)
     assert at.download_button[0].label == "Download robust accuracy CSV"
 

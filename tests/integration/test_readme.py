@@ -18,7 +18,8 @@ from helpers import REPO, readme_block
 
 from engine.cli import build_parser, main
 from engine.config.schema import StudyConfig
-from engine.reporting.findings import Study, findings
+from engine.reporting.findings import Study
+from engine.reporting.paper_report import COUNTERPARTS, counterparts
 from engine.reporting.summary import study_summary
 from engine.study.validate import study_from_dict
 
@@ -59,13 +60,13 @@ def test_shipped_summary_is_the_summary_command_output(capsys) -> None:
     assert _read(SHIPPED / "SUMMARY.md").endswith(printed)
 
 
-def test_readme_verdicts_are_one_row_per_finding_of_the_shipped_study() -> None:
+def test_readme_verdicts_are_one_row_per_table_and_figure_of_the_papers() -> None:
     lines = readme_block(update_docs.VERDICTS).splitlines()
-    assert lines[:2] == ["| paper | what | our view | verdict |", "|---|---|---|---|"]
-    found = findings(Study.read(SHIPPED))
-    assert len(lines) == 2 + len(found)
-    for line, finding in zip(lines[2:], found, strict=True):
-        assert line.startswith(f"| {finding.paper} | {finding.item} |")
+    assert lines[:2] == ["| paper | item | verdict |", "|---|---|---|"]
+    found = counterparts(Study.read(SHIPPED))
+    assert len(lines) == 2 + len(found) == 2 + len(COUNTERPARTS)
+    for line, counterpart in zip(lines[2:], found, strict=True):
+        assert line.startswith(f"| {counterpart.source.paper} | {counterpart.source.number} |")
 
 
 def test_readme_is_a_landing_page() -> None:
@@ -119,7 +120,7 @@ def test_readme_make_commands_are_makefile_targets() -> None:
 
 def test_readme_engine_commands_exist(capsys) -> None:
     used = set(re.findall(r"python -m engine ([a-z]+)", _read(README)))
-    assert {"run", "summary", "check", "findings"} <= used
+    assert {"run", "summary", "check", "findings", "papers"} <= used
     for command in sorted(used):
         with pytest.raises(SystemExit) as exit_:
             build_parser().parse_args([command, "--help"])

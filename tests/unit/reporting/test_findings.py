@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import REPO, readme_block
+from helpers import REPO
 
 from engine.cli import main
 from engine.core.fs import read_json, write_json
@@ -23,12 +23,10 @@ from engine.results.io import write_part
 SHIPPED = REPO / "precomputed" / "fashion_mnist"
 
 
-def test_findings_document_and_readme_verdicts_are_computed_from_the_shipped_files() -> None:
+def test_findings_document_is_computed_from_the_shipped_files() -> None:
     markdown = findings_markdown(SHIPPED)
     assert (REPO / "docs" / "findings.md").read_text(encoding="utf-8").endswith("\n\n" + markdown)
-    overview = markdown.split("\n\n", 1)[0]
-    assert overview.startswith("| paper | what | our view | verdict |\n")
-    assert readme_block("verdicts") == overview + "\n"
+    assert markdown.startswith("| paper | what | our view | verdict |\n")
 
 
 def test_findings_command_prints_the_section(capsys) -> None:
