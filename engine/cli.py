@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.bench import BenchOptions, markdown, run_bench, write_report
-from engine.config.schema import ConfigError
+from engine.config.schema import ConfigError, ModelConfig
 from engine.core.device import DeviceError
 from engine.core.fs import DiskFullError
 from engine.data.loaders import ROOT_ENV, CorruptDataError, DataNotFoundError
@@ -23,7 +23,7 @@ from engine.results.lock import StudyLockedError, StudyPathError
 from engine.study.cells import Cell
 from engine.study.integrity import DamagedManifestError, audit, audit_report, is_done
 from engine.study.jobs import expand
-from engine.study.on_demand import compute_cell
+from engine.study.on_demand import add_model, compute_cell
 from engine.study.ray_backend import BackendError
 from engine.study.runner import run_study
 from engine.study.validate import load_study
@@ -60,6 +60,14 @@ def _cmd_compute(args: argparse.Namespace) -> int:
     ran = compute_cell(Path(args.study), cell, args.by, args.data_root, args.device)
     print(f"{args.study}: {args.sweep} at eps {args.eps:g} on {args.model} "
           f"{'computed' if ran else 'was there already'}")
+    return 0
+
+
+def _cmd_add_model(args: argparse.Namespace) -> int:
+    model = ModelConfig(args.id, args.arch, checkpoint=args.checkpoint)
+    add_model(Path(args.study), model, args.by, args.data_root, args.device)
+    print(f"{args.study}: {args.id} added; compute its cells in the app "
+          "(Robust accuracy, Compute) or with python -m engine compute")
     return 0
 
 
@@ -171,6 +179,22 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
     compute.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     compute.set_defaults(handler=_cmd_compute)
+
+    add = commands.add_parser(
+        "add-model", help="import a model of yours (safetensors weights) into a finished study",
+        description="Validate the model before any work (importable factory, output shape, weights that load "
+                    "strictly; a pickle is refused), then write its row of the models table with its clean "
+                    "accuracy and its clean analyses. The study's sweeps do not attack it: compute its cells in "
+                    "the app or with `engine compute`. The manifest records it; a later `engine run` keeps it.")
+    add.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    add.add_argument("--id", required=True, help="the model's id in the study's tables")
+    add.add_argument("--arch", required=True,
+                     help="package.module:factory (on PYTHONPATH), or a registry architecture such as lenet5")
+    add.add_argument("--checkpoint", required=True, help="its weights, a safetensors file")
+    add.add_argument("--by", default="command line", help="who added it, as the manifest records it")
+    add.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
+    add.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    add.set_defaults(handler=_cmd_add_model)
 
     check = commands.add_parser(
         "check", help="find damaged or missing files of a study, then sanity-check its results (Carlini et al. "

@@ -12,7 +12,7 @@ import streamlit as st
 from engine.attacks.registry import sweep_key
 from engine.config.schema import AttackSweep, ConfigError, StudyConfig
 from engine.results.lock import is_locked
-from engine.study.cells import Cell, cell_job
+from engine.study.cells import Cell, added_models, cell_job, with_added
 from engine.study.validate import study_from_dict
 from ui.compute import CANCELLED, DONE, FAILED, QUEUED, RUNNING, ComputeQueue, Request
 from ui.state import select_more
@@ -29,10 +29,11 @@ def compute_queue() -> ComputeQueue:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _config(config: dict) -> StudyConfig | None:
+def _config(manifest: dict) -> StudyConfig | None:
+    """The study's config with the models added after its run, or None when the manifest holds none valid."""
     try:
-        return study_from_dict(config)
-    except (ConfigError, TypeError, ValueError):
+        return with_added(study_from_dict(manifest.get("config", {})), added_models(manifest))
+    except (ConfigError, KeyError, TypeError, ValueError):
         return None
 
 
@@ -51,7 +52,7 @@ def missing_eps(results: pd.DataFrame, sweep: AttackSweep, model_id: str) -> lis
 
 def compute_panel(study: Study) -> None:
     """The panel, closed by default; it says why computing is off when the study cannot take new results."""
-    config = _config(study.manifest.get("config", {}))
+    config = _config(study.manifest)
     with st.expander("Compute a missing cell or a new eps", icon=":material/calculate:"):
         reason = _blocked(study, config)
         if reason or config is None:
@@ -91,15 +92,23 @@ def _form(study: Study, config: StudyConfig) -> None:
                f"{model_id} lacks {', '.join(f'{value:g}' for value in lacking) or 'none of them'}. "
                f"Any other eps may be typed. The engine's own job: {samples} test images, the sweep's settings and "
                f"seed; about {estimate:.0f} s from its measured rate.")
-    if st.button("Compute", icon=":material/play_arrow:", disabled=eps is None, key="compute_go") and eps is not None:
-        cell = Cell(model_id, key, float(eps))
-        try:
+    one_col, all_col = st.columns([1, 3])
+    asked: list[float] = []
+    if one_col.button("Compute", icon=":material/play_arrow:", disabled=eps is None, key="compute_go"):
+        asked = [float(eps)] if eps is not None else []
+    if len(lacking) > 1 and all_col.button(f"Compute all {len(lacking)} missing eps", key="compute_all"):
+        asked = lacking
+    cells = [Cell(model_id, key, value) for value in asked]
+    try:
+        for cell in cells:
             cell_job(config, cell)
-        except ConfigError as error:
-            st.error(f"Not computed: {error}")
-            return
+    except ConfigError as error:
+        st.error(f"Not computed: {error}")
+        return
+    for cell in cells:
         request = compute_queue().submit(study.path, cell, estimate)
         st.session_state.setdefault(MINE_KEY, {})[request.key] = (sweep.name, sweep.norm)
+    if cells:
         st.rerun()
 
 

@@ -33,6 +33,7 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "config.attacks[].norm": (str,), "config.attacks[].source": _TEXT,
     "computed": (list,), "computed[]": (dict,), "computed[].model_id": (str,), "computed[].sweep": (str,),
     "computed[].eps": (int, float, str), "computed[].by": (str,),
+    "added": (list,), "added[]": (dict,), "added[].id": (str,), "added[].arch": (str,), "added[].checkpoint": (str,),
     "config.findings": (dict,), "config.findings.roles": (dict,), "config.findings.roles.*": (str,),
 }
 _JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number",

@@ -1,5 +1,6 @@
-"""Cells of a study computed on demand: one eps of one attack sweep on one model that the config does not
-ask for (a model the sweep skips, or an eps it does not list), and how the manifest records them."""
+"""What a finished study gains on demand, and how its manifest records it: cells (one eps of one attack sweep
+on one model that the config does not ask for: a model the sweep skips, or an eps it does not list) and
+added models (``engine add-model``: imported into the study after its run, attacked only cell by cell)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.attacks.registry import check_eps, sweep_key
-from engine.config.schema import ConfigError, StudyConfig
+from engine.config.schema import ConfigError, ModelConfig, StudyConfig
 from engine.study.jobs import CellJob
 
 COMPUTED = "computed"  # the manifest's list of cells computed on demand
+ADDED = "added"  # the manifest's list of models added to the study after its run
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,26 @@ def covered(study: StudyConfig, cell: Cell) -> bool:
     """Whether the study's own jobs compute ``cell``."""
     return any(sweep_key(sweep) == cell.sweep and sweep.attacks(cell.model_id) and cell.eps in sweep.eps
                for sweep in study.attacks)
+
+
+def added_record(model: ModelConfig, by: str) -> dict[str, Any]:
+    """An added model as the manifest records it."""
+    return {"id": model.id, "arch": model.arch, "checkpoint": model.checkpoint, "by": by,
+            "created": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def added_models(manifest: dict[str, Any]) -> list[ModelConfig]:
+    """The models a study's manifest records as added after its run."""
+    return [ModelConfig(str(record["id"]), str(record["arch"]), checkpoint=str(record["checkpoint"]))
+            for record in manifest.get(ADDED, [])]
+
+
+def with_added(study: StudyConfig, added: list[ModelConfig]) -> StudyConfig:
+    """``study`` with the ``added`` models, which its own sweeps do not attack: a sweep that named no models
+    (every model) names the study's own ones, so only cells computed on demand attack an added model."""
+    if not added:
+        return study
+    own = tuple(model.id for model in study.models)
+    attacks = tuple(replace(sweep, models=sweep.models or tuple(m for m in own if m != sweep.source))
+                    for sweep in study.attacks)
+    return replace(study, models=(*study.models, *added), attacks=attacks)

@@ -21,7 +21,7 @@ from engine.core.fs import read_json
 from engine.models.checkpoints import sidecar
 from engine.results.io import JOB_KEY, part_path, require_study
 from engine.study.artifacts import robust_preview_path
-from engine.study.cells import cell_jobs
+from engine.study.cells import added_models, cell_jobs, with_added
 from engine.study.context import checkpoint_path
 from engine.study.jobs import Job, TrainJob, expand
 from engine.study.validate import study_from_dict
@@ -116,14 +116,15 @@ class DamagedManifestError(ValueError):
 
 
 def manifest_study(out: Path) -> tuple[StudyConfig, bool]:
-    """The study config a study directory's manifest records, and whether its run finished."""
+    """The study config a study directory's manifest records (with the models added after its run), and
+    whether its run finished."""
     path = require_study(out) / "manifest.json"
     try:
         manifest = read_json(path)
         config, finished = manifest["config"], manifest.get("finished") is True
         if not isinstance(config, dict):
             raise TypeError(f"config is {type(config).__name__}, not a table")
-        return study_from_dict(config), finished
+        return with_added(study_from_dict(config), added_models(manifest)), finished
     except (*UNREADABLE_ERRORS, ConfigError) as error:
         raise DamagedManifestError(f"{path} is damaged ({_unreadable(error).removeprefix('unreadable: ')}); "
                                    "rerun the study's config with python -m engine run CONFIG --out "

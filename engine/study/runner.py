@@ -17,12 +17,12 @@ from engine.reporting.sanity import study_checks
 from engine.results.io import write_part
 from engine.results.lock import check_study_path, remove_temp_files, study_lock
 from engine.results.manifest import build_manifest
-from engine.study.cells import COMPUTED
+from engine.study.cells import ADDED, COMPUTED, added_models, with_added
 from engine.study.context import Context
 from engine.study.executor import execute
 from engine.study.integrity import is_done
 from engine.study.jobs import Job, expand
-from engine.study.on_demand import carry_computed
+from engine.study.on_demand import carry_added, carry_computed
 from engine.study.ray_backend import run_on_ray
 from engine.study.validate import validate_checkpoints
 
@@ -63,8 +63,10 @@ def run_study(study: StudyConfig, out: str | Path, data_root: str | None = None,
         todo = [job for job in jobs if not is_done(job, study, out)]
         ctx = Context(study, out, data_root, pick_device(device)) if backend == "local" else None
         where = str(ctx.device) if ctx else f"ray ({device})"
+        added = carry_added(out, study)
+        computed = carry_computed(out, with_added(study, added_models({ADDED: added})))
         manifest = build_manifest(study.to_dict(), where, [job.id for job in jobs]) | {
-            "config_path": config_path, COMPUTED: carry_computed(out, study)}
+            "config_path": config_path, COMPUTED: computed, ADDED: added}
         write_json(out / "manifest.json", manifest)
         if ctx:
             _run_local(todo, ctx, progress)
