@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from ui.charts import export_format_select
 from ui.pages import PAGES
 from ui.sidebar import results_dir_input
-from ui.state import sync_url
+from ui.state import finish_page, share_view, start_page
 from ui.study import run_page
 
 st.set_page_config(page_title="Robustness Atlas", layout="wide")
@@ -17,5 +18,10 @@ page = st.navigation([st.Page(entry.script, title=entry.title, icon=entry.icon, 
                       for entry in PAGES])
 st.sidebar.title("Robustness Atlas")
 results_dir_input()
-sync_url()
-run_page(page)  # a damaged study is explained in the page body, not as a traceback
+export_format_select(st.sidebar)
+start_page(next(entry.name for entry in PAGES if entry.title == page.title))
+try:
+    run_page(page)  # a damaged study is explained in the page body, not as a traceback
+finally:  # also when the page stops early (st.stop)
+    finish_page()  # the URL is now this page's view, and only it
+    share_view(st.sidebar)

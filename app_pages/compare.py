@@ -10,6 +10,7 @@ from ui.study import require_study
 from ui.widgets import csv_download, model_select
 
 ANALYSIS_TABLES = ("a_distance", "svcca", "norm_ratios", "boundary")
+CURVES_WIDTH = 380  # pixels of plot in the curves' half of a wide page: the model legend's columns fit it
 
 study = require_study()
 st.title("Compare training modes")
@@ -38,9 +39,10 @@ eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func
                        help="Opens on the smallest attacked eps that the analyses cover")
 shown = rows[rows.model_id.isin(model_ids)]
 
-curves, bars = st.columns([3, 2])
-show_chart(robustness_curves(shown, study.models), study.name, "compare_curves", where=curves)
-show_chart(accuracy_heatmap(shown[shown.eps == eps], study.models), study.name, "compare_heatmap", where=bars)
+curves, bars = st.columns(2)  # halves: the heatmap's row labels fit beside its cells with all 28 models
+show_chart(robustness_curves(shown, study.models, CURVES_WIDTH), study.name, "compare_curves", where=curves)
+heatmap = accuracy_heatmap(shown[shown.eps == eps], study.models)
+show_chart(heatmap.update_layout(coloraxis_showscale=False), study.name, "compare_heatmap", where=bars)  # values shown
 tables = {"models": study.models, "robust_accuracy": accuracy} | analyses
 table = comparison(tables, model_ids, sweep, eps)
 st.dataframe(table, hide_index=True, column_config={

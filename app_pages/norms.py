@@ -17,7 +17,7 @@ study, ratios, model_ids, (sweep_col,) = page_header(
 
 sweeps = shared_multiselect(sweep_col, "Attack sweeps", "sweeps", study.sweep_order(ratios.sweep))
 chosen = ratios[ratios.model_id.isin(model_ids) & ratios.sweep.isin(sweeps)]
-show_chart(norm_ratio_chart(chosen, study.models), study.name, "norm_ratios")
+show_chart(norm_ratio_chart(chosen, study.models, sweeps), study.name, "norm_ratios")
 st.dataframe(chosen, hide_index=True, column_config={
     "eps": st.column_config.NumberColumn("eps", format="%g"),
     "misclassified": st.column_config.NumberColumn("misclassified", format="%.3f"),

@@ -19,6 +19,7 @@ from ui.charts import export_name, show_chart
 from ui.figures.labels import ModelLabels, number_label
 from ui.figures.playground import probability_bars, summary_table
 from ui.models import load_model, test_split
+from ui.state import shared_number, shared_radio, shared_selectbox, shared_toggle
 from ui.study import Study, StudyError, require_study
 from ui.widgets import model_select
 
@@ -40,8 +41,10 @@ def _as_picture(x: torch.Tensor) -> Image.Image:
 
 
 def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
-    """The model input [1, C, H, W] the user picked and its true class when known; stops the page otherwise."""
-    source = st.radio("Image", ["A test image", "Upload an image"], horizontal=True, key="pg_source")
+    """The model input [1, C, H, W] the user picked and its true class when known; stops the page otherwise. The
+    choice of a test image is in the URL; an upload is not (a link cannot carry the file)."""
+    source = shared_radio(st.container(), "Image", "pg_image", ["A test image", "Upload an image"], horizontal=True,
+                          key="pg_source")
     classes = DATASETS[dataset].classes
     if source == "A test image":
         try:
@@ -49,7 +52,8 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
         except DataNotFoundError as error:
             st.warning(f"The {dataset} test set is not on this machine ({error}). Upload an image instead.")
             st.stop()
-        index = int(st.number_input(f"Test image (0-{len(split) - 1})", 0, len(split) - 1, 0, key="pg_index"))
+        index = shared_number(st.container(), f"Test image (0-{len(split) - 1})", "pg_index", 0, len(split) - 1, 0,
+                              key="pg_index")
         label, x = int(split.labels[index]), to_unit(split.images[index:index + 1])
         st.image(_as_picture(x), caption=f"Test image {index}; true class: {classes[label]}", width=SHOWN_PIXELS)
         return x, label
@@ -80,17 +84,19 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
 
 
 def _attack_settings() -> AttackConfig:
+    """The attack, norm, eps, steps and random start chosen, each in the URL; eps per norm."""
     name_col, norm_col, eps_col, steps_col = st.columns(4)
-    name = name_col.selectbox("Attack", PLAYGROUND_ATTACKS, index=1, key="pg_attack")
+    name = shared_selectbox(name_col, "Attack", "pg_attack", PLAYGROUND_ATTACKS, initial="pgd", key="pg_attack")
     spec = ATTACKS[name]
-    norm = norm_col.selectbox("Norm", spec.norms, key=f"pg_norm_{name}")
-    unbounded = spec.minimal and eps_col.checkbox("No eps limit", value=True, key="pg_unbounded",
-                                                    help="Minimal-perturbation attack: keep whatever it finds.")
-    eps = math.inf if unbounded else eps_col.number_input("eps", 0.0, 1e4, DEFAULT_EPS[norm], key=f"pg_eps_{norm}",
-                                                          format="%g")
-    steps = 1 if spec.one_step else int(steps_col.number_input("Steps (0 = default)", 0, 1000, 0,
-                                                                  key="pg_steps"))
-    random_start = name == "pgd" and steps_col.checkbox("Random start", value=True, key="pg_random_start")
+    norm = shared_selectbox(norm_col, "Norm", "pg_norm", spec.norms, key=f"pg_norm_{name}")
+    unbounded = spec.minimal and shared_toggle(eps_col, "No eps limit", "pg_unbounded", True, key="pg_unbounded",
+                                               help="Minimal-perturbation attack: keep whatever it finds.")
+    eps = math.inf if unbounded else shared_number(eps_col, "eps", f"pg_eps_{norm}", 0.0, 1e4, DEFAULT_EPS[norm],
+                                                   key=f"pg_eps_{norm}", format="%g")
+    steps = 1 if spec.one_step else shared_number(steps_col, "Steps (0 = default)", "pg_steps", 0, 1000, 0,
+                                                  key="pg_steps")
+    random_start = name == "pgd" and shared_toggle(steps_col, "Random start", "pg_random_start", True,
+                                                   key="pg_random_start")
     return AttackConfig(name, norm, eps, steps=0 if spec.one_step else steps, random_start=random_start)
 
 

@@ -19,7 +19,7 @@ sweeps = shared_multiselect(st.container(), "Attack sweeps", "sweeps", study.swe
 chosen = svcca[svcca.model_id.isin(model_ids) & (svcca.layer == layer) & svcca.sweep.isin(sweeps)]
 
 st.subheader(f"Mean SVCCA against eps ({layer})")
-show_chart(svcca_means(chosen, study.models), study.name, "svcca_means")
+show_chart(svcca_means(chosen, study.models, sweeps), study.name, "svcca_means")
 
 st.subheader("Sorted coefficients")
 one_col, sweep_col = st.columns(2)

@@ -4,6 +4,10 @@ A selection lives in ``st.session_state`` under ``"sel:<name>"`` (not as a widge
 forgets the state of widgets a page does not draw) and in the query parameter ``<name>`` as
 comma-separated values. Widgets are drawn under a key derived from their options, so another study
 with other values starts from the stored selection restricted to what exists, or from everything.
+
+The URL holds the view of the page shown and nothing else: ``start_page`` opens a page's run, every
+shared widget the page draws writes its parameter (``remember``), and ``finish_page`` drops the
+parameters it did not write (another page's selections), so ``page_link`` is the link to this view.
 """
 
 from __future__ import annotations
@@ -11,11 +15,16 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 PREFIX = "sel:"
+PAGE_KEY = "url:page"  # session key: the name of the page this run draws
+WRITTEN_KEY = "url:written"  # session key: the URL parameters that page has written this run, in order
+KEPT_PARAMS = ("results",)  # parameters of the sidebar, which every page shows
+LISTED_VALUES = 3  # a selection of more values is named by its count in ``selection_label``
 
 
 def encode(value: Any) -> str:
@@ -32,17 +41,54 @@ def stored(name: str) -> list[str] | None:
 
 
 def remember(name: str, values: Sequence[Any]) -> None:
-    """Store ``values`` for ``name`` in the session and the URL."""
+    """Store ``values`` for ``name`` in the session and the URL, as a parameter of the page shown."""
     encoded = [encode(value) for value in values]
     st.session_state[PREFIX + name] = encoded
     st.query_params[name] = ",".join(encoded)
+    written = st.session_state.setdefault(WRITTEN_KEY, [])
+    if name not in written:
+        written.append(name)
 
 
-def sync_url() -> None:
-    """Write every stored selection into the URL (page switches start from a bare URL)."""
-    for key, values in list(st.session_state.items()):
-        if isinstance(key, str) and key.startswith(PREFIX) and isinstance(values, list):
-            st.query_params[key[len(PREFIX):]] = ",".join(values)
+def start_page(name: str) -> None:
+    """Open the run of page ``name`` (before it draws): from here on, the URL gathers its widgets' parameters."""
+    st.session_state[PAGE_KEY] = name
+    st.session_state[WRITTEN_KEY] = []
+
+
+def finish_page() -> None:
+    """Close the page's run: drop from the URL every parameter the page did not write (another page's
+    selection, or a stale one from a link), so that the URL is this page's view and nothing else."""
+    written = set(st.session_state.get(WRITTEN_KEY, [])) | set(KEPT_PARAMS)
+    for name in [name for name in st.query_params if name not in written]:
+        del st.query_params[name]
+
+
+def page_link() -> str:
+    """The link to the view shown: the page's address in the browser (relative when unknown) and its query."""
+    query = urlencode({name: st.query_params[name] for name in st.query_params}, safe=",")
+    return (st.context.url or "") + (f"?{query}" if query else "")
+
+
+def share_view(container: DeltaGenerator) -> None:
+    """The link to the view shown, in a code box with a copy button (Streamlit has no clipboard API)."""
+    container.caption("Link to this view: the copy button is at its right")
+    container.code(page_link(), language=None, wrap_lines=True)
+
+
+def page_name() -> str:
+    """The name of the page this run draws ("" before ``start_page``)."""
+    return str(st.session_state.get(PAGE_KEY, ""))
+
+
+def selection_label() -> str:
+    """The page's selection so far in a few words, for file names: each parameter written this run (but the
+    study's), by its values, or by their count past LISTED_VALUES ("28-models"), joined by "_"."""
+    parts = []
+    for name in st.session_state.get(WRITTEN_KEY, []):
+        values = st.session_state.get(PREFIX + name, [])
+        parts.append("-".join(values) if len(values) <= LISTED_VALUES else f"{len(values)}-{name}")
+    return "_".join(part for part in parts if part)
 
 
 def select_more(name: str, values: Sequence[Any]) -> None:
@@ -82,13 +128,14 @@ def shared_multiselect(container: DeltaGenerator, label: str, name: str, options
 def _shared_choice(widget: Callable[..., Any], label: str, name: str, options: Sequence[Any],
                    format_func: Callable[[Any], str], initial: Any, **kwargs: Any) -> Any:
     """``widget`` (a selectbox or radio of a container) choosing one of ``options``, shared by every page and
-    the URL under ``name``; ``initial`` at first when it is an option, else the first option."""
+    the URL under ``name``; ``initial`` at first when it is an option, else the first option. A ``key`` among
+    ``kwargs`` names the widget for good (default: ``widget_key``)."""
     options = list(options)
     if not options:
         return widget(label, options, **kwargs)
     wanted = stored(name) or ([encode(initial)] if initial in options else [])
     index = next((i for i, option in enumerate(options) if encode(option) in wanted[:1]), 0)
-    key = widget_key(name, options)
+    key = kwargs.pop("key", None) or widget_key(name, options)
     value = widget(label, options, index=index, key=key, format_func=format_func,
                    on_change=lambda: remember(name, [st.session_state[key]]), **kwargs)
     remember(name, [value])
@@ -109,10 +156,11 @@ def shared_radio(container: DeltaGenerator, label: str, name: str, options: Sequ
 
 
 def shared_toggle(container: DeltaGenerator, label: str, name: str, initial: bool, **kwargs: Any) -> bool:
-    """A toggle shared by every page and the URL (``name=on`` / ``off``); ``initial`` at first."""
+    """A toggle shared by every page and the URL (``name=on`` / ``off``); ``initial`` at first. A ``key`` among
+    ``kwargs`` names the widget (default: "widget:<name>")."""
     wanted = stored(name)
     value = bool(initial) if not wanted else wanted[0] == "on"
-    key = f"widget:{name}"
+    key = kwargs.pop("key", None) or f"widget:{name}"
 
     def changed() -> None:
         remember(name, ["on" if st.session_state[key] else "off"])
@@ -137,4 +185,24 @@ def shared_range(container: DeltaGenerator, label: str, name: str, low: int, hig
     value = container.slider(label, low, high, (first, last), key=key,
                              on_change=lambda: remember(name, list(st.session_state[key])), **kwargs)
     remember(name, list(value))
+    return value
+
+
+def shared_number(container: DeltaGenerator, label: str, name: str, low: float, high: float, initial: float,
+                  **kwargs: Any) -> Any:
+    """A number input over low..high shared by every page and the URL; ``initial`` at first or when the stored
+    number does not fit. Whole numbers when ``initial`` is an int, else floats. A ``key`` among ``kwargs`` names
+    the widget for good (default: ``widget_key`` of the bounds)."""
+    kind = int if isinstance(initial, int) else float
+    wanted = stored(name) or []
+    try:
+        value = kind(float(wanted[0]))
+    except (IndexError, ValueError, OverflowError):
+        value = initial
+    if not low <= value <= high:
+        value = initial
+    key = kwargs.pop("key", None) or widget_key(name, [low, high])
+    value = container.number_input(label, kind(low), kind(high), value, key=key,
+                                   on_change=lambda: remember(name, [st.session_state[key]]), **kwargs)
+    remember(name, [value])
     return value

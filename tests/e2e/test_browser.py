@@ -1,121 +1,39 @@
-"""The real app served by `streamlit run` and opened in Debian's chromium through Playwright.
+"""The real app served by `streamlit run` (tests/e2e/serving.py) and opened in Debian's chromium through Playwright.
 
-The server listens on loopback only and shows the smoke study (``smoke_study`` in
-tests/conftest.py) through $ATLAS_RESULTS. Screenshots of every page go to the test's tmp dir. The
-browser settings are the latency benchmark's (benchmarks/browser.py; imported from the repository root,
-which ``python -m pytest`` puts on the path).
+The server shows the smoke study (``smoke_study`` in tests/conftest.py) through $ATLAS_RESULTS. Screenshots of
+every page go to the test's tmp dir.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from serving import PAGE_TIMEOUT_MS, assert_no_error, open_page, screenshot, served_app
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, IDLE, resident_bytes
+from benchmarks.browser import IDLE, resident_bytes
 from ui.pages import PAGES as APP_PAGES
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 
-HOST = "127.0.0.1"
-START_TIMEOUT_S = 90
-PAGE_TIMEOUT_MS = 90_000
 PAGES = {page.name: page.url_path for page in APP_PAGES}  # name: path in the URL
 CHART_PAGES = {"compare", "losses", "latent", "svcca", "norms", "training"}
 MEMORY_LIMIT = 2 * 2**30  # the server's resident memory after every page and a playground run per model
-SCREENSHOTS = "ATLAS_SCREENSHOTS"  # set to a directory to keep the screenshots
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    """Poll Streamlit's health endpoint until it answers "ok"; fail with the server log otherwise."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"streamlit not healthy after {START_TIMEOUT_S} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
 def app_server(smoke_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """(base URL, process id) of the app served in a subprocess, stopped after the module's tests."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", HOST, "--server.port", str(port), "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "ATLAS_RESULTS": str(smoke_study)}
-    with log.open("w") as output:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://{HOST}:{port}"
-        wait_healthy(url, server, log)
-        yield url, server.pid
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    """(base URL, process id) of the app serving the smoke study, stopped after the module's tests."""
+    with served_app(tmp_path_factory.mktemp("server") / "streamlit.log", {"ATLAS_RESULTS": str(smoke_study)}) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def app_url(app_server: tuple[str, int]) -> str:
     return app_server[0]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: install Debian's chromium package (make system-deps)")
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    # Tall: Streamlit scrolls inside the page, so a full-page screenshot shows one viewport only.
-    context = browser.new_context(viewport={"width": 1400, "height": 2400})
-    yield context.new_page()
-    context.close()
-
-
-def open_page(page, url: str) -> None:
-    """Load ``url`` and wait until the app's script run has finished."""
-    page.goto(url, timeout=PAGE_TIMEOUT_MS)
-    page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)
-
-
-def screenshot(page, tmp_path: Path, name: str) -> None:
-    folder = Path(os.environ.get(SCREENSHOTS) or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=folder / f"{name}.png", full_page=True)
 
 
 def key_element(page, name: str):
@@ -127,11 +45,6 @@ def key_element(page, name: str):
     if name == "playground":
         return page.get_by_role("button", name="Attack")
     return page.locator("[data-testid=stDataFrame] >> visible=true")  # not one in a collapsed expander
-
-
-def assert_no_error(page) -> None:
-    assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stAlertContentError").count() == 0
 
 
 @pytest.mark.parametrize("name", PAGES)

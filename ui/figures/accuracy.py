@@ -10,27 +10,34 @@ input gives a figure that says so instead of raising.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from engine.evaluation.intervals import wilson_interval
 from ui.figures.colours import label_colours
 from ui.figures.labels import ModelLabels, model_order, number_label
-from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figure, facet_rows
+from ui.figures.layout import (
+    ACCURACY_RANGE,
+    PANEL_ROW,
+    PANEL_TOP,
+    PLANNED_WIDTH,
+    Height,
+    Legend,
+    add_key_entries,
+    add_model_entries,
+    empty_figure,
+    facet_rows,
+    legends_below,
+    panel_grid,
+    panel_position,
+)
 
 HEATMAP_HEIGHT = Height(fixed=220, per_row=60)  # a row per model
 DENSE_ROWS = 10  # models past which heatmap rows shrink
 DENSE_HEATMAP_HEIGHT = Height(fixed=220, per_row=30)
-CURVE_HEIGHT = Height(fixed=10, per_row=330)  # the panels' rows of FACETS_PER_ROW norms, without the margins
-KEY_ROW_HEIGHT = 19  # a row of the attack key below the curves
-ATTACK_KEY_COLUMNS = 3  # entries per row of the attack key
-PANEL_GAP = 90  # pixels between rows of panels (their eps axis title, the next panel's title)
-MODEL_ROW_HEIGHT = 30  # an entry or the title of the model legend, which the figure grows to show whole
 DASHES = ("solid", "dot", "dash", "longdash", "dashdot", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon")
 TRANSFER_HEIGHT = Height(fixed=200, per_row=50)  # a row per attacked model
@@ -134,55 +141,41 @@ def attack_styles(attack_labels: Iterable[str]) -> dict[str, tuple[str, str]]:
             for index, label in enumerate(dict.fromkeys(attack_labels))}
 
 
-def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame, width: int = PLANNED_WIDTH) -> go.Figure:
     """Robust accuracy against eps: one line per model and attack, one panel per norm (FACETS_PER_ROW a row).
 
     Colour tells the model (``label_colours``: the same on every page), dash and marker the attack. Two
-    legends: the models, on the right (a click hides every line of that model), and a key of the attacks
-    below the panels; their entries are traces without data. Each curve trace is named after its model,
-    is in its model's legend group and carries its attack label in ``meta``. Each panel has its own eps
-    axis: radii of different norms are not comparable.
+    legends below the panels, in columns planned for a chart ``width`` pixels wide: the models (a click hides
+    every line of that model) and a key of the attacks; their entries are traces without data. Each curve
+    trace is named after its model, is in its model's legend group and carries its attack label in ``meta``.
+    Each panel has its own eps axis: radii of different norms are not comparable.
     """
     if robust_accuracy.empty:
         return empty_figure("No robust-accuracy results to show (empty table or selection)")
     frame = _labelled(robust_accuracy, models)
     norms = sorted(frame["norm"].unique())
-    rows, columns = facet_rows(len(norms)), min(len(norms), FACETS_PER_ROW)
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[f"norm: {norm}" for norm in norms],
-                           horizontal_spacing=0.07, vertical_spacing=PANEL_GAP / CURVE_HEIGHT.per_row / rows)
+    figure = panel_grid([f"norm: {norm}" for norm in norms])
     colours = label_colours(models)
     styles = attack_styles(frame.sort_values(["origin", "attack_name"])["attack_label"])
-    listed: set[str] = set()
     for (_, model, attack, norm), curve in frame.groupby(["model_order", "model", "attack_label", "norm"], sort=True):
         dash, symbol = styles[attack]
-        panel = norms.index(norm)
         figure.add_scatter(
             x=curve["eps"], y=curve["accuracy"], mode="lines+markers", name=model, legendgroup=model, meta=attack,
             showlegend=False, line={"color": colours.get(model), "dash": dash, "width": 1.6},
             marker={"symbol": symbol, "size": 6}, customdata=curve[["steps", "n", "interval"]],
             hovertemplate=f"{model}<br>{attack}<br>eps %{{x:g}}: accuracy %{{y:.3f}}, 95% CI %{{customdata[2]}}"
                           "<br>%{customdata[0]} steps, %{customdata[1]} images<extra></extra>",
-            row=panel // columns + 1, col=panel % columns + 1)
-        if model not in listed:  # the model's legend entry: a plain line of its colour, no data
-            figure.add_scatter(x=[None], y=[None], mode="lines", name=model, legendgroup=model,
-                               line={"color": colours.get(model), "width": 3}, hoverinfo="skip")
-            listed.add(model)
-    for attack, (dash, symbol) in styles.items():  # the key of the attacks: no data, drawn in the second legend
-        figure.add_scatter(x=[None], y=[None], mode="lines+markers", name=attack, legend="legend2",
-                           line={"color": "grey", "dash": dash, "width": 1.6}, marker={"symbol": symbol, "size": 6},
-                           hoverinfo="skip")
+            **panel_position(norms.index(norm), len(norms)))
+    names = list(dict.fromkeys(frame.sort_values("model_order")["model"]))
+    add_model_entries(figure, names, colours)
+    add_key_entries(figure, {attack: {"mode": "lines+markers", "line": {"dash": dash},
+                                      "marker": {"symbol": symbol, "size": 6}}
+                             for attack, (dash, symbol) in styles.items()})
     figure.update_xaxes(title_text="eps", title_standoff=4)
     figure.update_yaxes(range=[ACCURACY_RANGE[0] - 0.02, ACCURACY_RANGE[1] + 0.02])
     figure.update_yaxes(title_text="robust accuracy", col=1)
-    margin = {"t": 40, "b": 60 + KEY_ROW_HEIGHT * math.ceil(len(styles) / ATTACK_KEY_COLUMNS)}
-    return figure.update_layout(
-        height=max(CURVE_HEIGHT(rows), MODEL_ROW_HEIGHT * (len(listed) + 1)) + margin["t"] + margin["b"],
-        margin=margin,
-        legend={"title": {"text": "model"}, "groupclick": "togglegroup", "tracegroupgap": 4, "x": 1.01, "y": 1,
-                "yanchor": "top"},
-        legend2={"title": {"text": "attack", "side": "top"}, "orientation": "h", "x": 0, "y": 0, "yanchor": "bottom",
-                 "yref": "container", "itemclick": False, "itemdoubleclick": False,
-                 "entrywidth": 1 / ATTACK_KEY_COLUMNS, "entrywidthmode": "fraction"})
+    return legends_below(figure, PANEL_ROW * facet_rows(len(norms)), PANEL_TOP,
+                         [Legend("legend", "model", names, width), Legend("legend2", "attack", list(styles), width)])
 
 
 def transfer_matrix(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:

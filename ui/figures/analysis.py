@@ -7,6 +7,7 @@ Like ``ui.figures.accuracy``, every builder is a pure function and empty input g
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,22 @@ from plotly.subplots import make_subplots
 from engine.analysis.losses import loss_kde
 from ui.figures.colours import label_colours
 from ui.figures.labels import ModelLabels, model_order
-from ui.figures.layout import ACCURACY_RANGE, FACETS_PER_ROW, Height, empty_figure, facet_rows
+from ui.figures.layout import (
+    ACCURACY_RANGE,
+    CHAR_WIDTH,
+    FACETS_PER_ROW,
+    PANEL_ROW,
+    PANEL_TOP,
+    Height,
+    Legend,
+    add_key_entries,
+    add_model_entries,
+    empty_figure,
+    facet_rows,
+    legends_below,
+    panel_grid,
+    panel_position,
+)
 
 LOSS_FLOOR = 1e-8  # losses below this are drawn at it on the log scale
 KDE_POINTS = 200
@@ -26,7 +42,6 @@ LATENT_HEIGHT = Height(fixed=90, per_row=360)  # a row of FACETS_PER_ROW models'
 LATENT_GAP = 95  # pixels between rows of scatter plots (the axis title, a two-line panel title)
 INPUT_MARKERS = ({"symbol": "circle", "size": 5, "opacity": 0.35},  # clean: faint dots under the rest
                  {"symbol": "x", "size": 6, "opacity": 0.85}, {"symbol": "diamond", "size": 6, "opacity": 0.85})
-FACET_HEIGHT = Height(fixed=120, per_row=340)  # a row of FACETS_PER_ROW panels (sweeps)
 TRAINING_HEIGHT = Height(fixed=120, per_row=330)  # a row of FACETS_PER_ROW panels (models)
 
 
@@ -125,8 +140,8 @@ def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, 
         marker = INPUT_MARKERS[index % len(INPUT_MARKERS)] | {"color": "grey"}
         figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=input_set, legend="legend2",
                                       hoverinfo="skip", marker=marker))
-    figure.update_xaxes(title_text="pc1", title_standoff=2)
-    figure.update_yaxes(title_text="pc2", title_standoff=2)
+    figure.update_xaxes(title_text="pc1", title_standoff=8)  # clear of the tick labels
+    figure.update_yaxes(title_text="pc2", title_standoff=8)
     return figure.update_layout(
         height=LATENT_HEIGHT(rows), margin={"t": 50, "b": 40},
         legend={"title": {"text": "class"}, "x": 1.01, "y": 1, "yanchor": "top", "itemclick": False,
@@ -163,53 +178,99 @@ def svcca_coefficients(svcca: pd.DataFrame) -> go.Figure:
     return figure.update_layout(height=400)
 
 
-def svcca_means(svcca: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
-    """Mean SVCCA (clean vs adversarial) against eps, one line per model, one panel per sweep."""
+def svcca_means(svcca: pd.DataFrame, models: pd.DataFrame, sweeps: Sequence[str] = ()) -> go.Figure:
+    """Mean SVCCA (clean vs adversarial) against eps, one line per model, one panel per sweep (``sweeps``
+    first, in that order); the model legend below the panels."""
     if svcca.empty:
         return empty_figure("No SVCCA results to show (empty table or selection)")
     means = svcca.groupby(["model_id", "sweep", "eps"], as_index=False)["mean"].first()
-    means["model"] = means.model_id.map(ModelLabels(models))
-    figure = px.line(means.sort_values("eps"), x="eps", y="mean", color="model", facet_col="sweep", markers=True,
-                     color_discrete_map=label_colours(models), facet_col_wrap=FACETS_PER_ROW, range_y=(0, 1.02),
-                     labels={"mean": "mean SVCCA"})
-    figure.update_xaxes(matches=None, showticklabels=True)
-    _plain_facet_titles(figure, "sweep")
-    return figure.update_layout(height=FACET_HEIGHT(facet_rows(means.sweep.nunique())))
+    figure, names = _model_lines(means, models, {"mean": {}}, sweeps)
+    figure.update_yaxes(range=(0, 1.02))
+    figure.update_yaxes(title_text="mean SVCCA", col=1)
+    return legends_below(figure, PANEL_ROW * facet_rows(means.sweep.nunique()), PANEL_TOP,
+                         [Legend("legend", "model", names)])
 
 
-def norm_ratio_chart(norm_ratios: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
-    """C1 (dotted) and C2 (solid) of ||d||_2 / ||d||_inf against eps per sweep, one colour per model, with
-    the bounds 1 and sqrt(d) as horizontal lines."""
+BOUND_STYLES = {"c2": {"dash": "solid"}, "c1": {"dash": "dot"}}  # the line of each bound
+
+
+def norm_ratio_chart(norm_ratios: pd.DataFrame, models: pd.DataFrame, sweeps: Sequence[str] = ()) -> go.Figure:
+    """C1 (dotted) and C2 (solid) of ||d||_2 / ||d||_inf against eps, one panel per sweep (``sweeps`` first, in
+    that order), one colour per model, with the bounds 1 and sqrt(d) as horizontal lines; the model legend and
+    the C1/C2 key below."""
     found = norm_ratios.dropna(subset=["c1"])
     if found.empty:
         return empty_figure("No successful perturbations to measure (empty table or selection)")
-    long = found.melt(id_vars=["model_id", "sweep", "eps"], value_vars=["c1", "c2"], var_name="bound",
-                      value_name="ratio")
-    long["model"] = long.model_id.map(ModelLabels(models))
-    long["bound"] = long.bound.str.upper()
-    figure = px.line(long.sort_values("eps"), x="eps", y="ratio", color="model", line_dash="bound",
-                     color_discrete_map=label_colours(models), facet_col="sweep", facet_col_wrap=FACETS_PER_ROW,
-                     markers=True,
-                     category_orders={"bound": ["C2", "C1"]}, labels={"ratio": "||d||_2 / ||d||_inf"})
+    figure, names = _model_lines(found, models, BOUND_STYLES, sweeps)
     sqrt_d = float(found.sqrt_d.max())
     for value, text in ((1.0, "1"), (sqrt_d, f"sqrt(d) = {sqrt_d:.1f}")):
         figure.add_hline(y=value, line_dash="dash", line_color="grey", annotation_text=text)
-    figure.update_xaxes(matches=None, showticklabels=True)
-    _plain_facet_titles(figure, "sweep")
-    return figure.update_layout(height=FACET_HEIGHT(facet_rows(found.sweep.nunique())))
+    key = {f"{column.upper()}: the {meaning} ratio": {"line": BOUND_STYLES[column]}
+           for column, meaning in (("c2", "largest"), ("c1", "smallest"))}
+    add_key_entries(figure, key)
+    figure.update_yaxes(title_text="||d||_2 / ||d||_inf", col=1)
+    return legends_below(figure, PANEL_ROW * facet_rows(found.sweep.nunique()), PANEL_TOP,
+                         [Legend("legend", "model", names), Legend("legend2", "bound", list(key))])
+
+
+def _model_lines(frame: pd.DataFrame, models: pd.DataFrame, styles: Mapping[str, Mapping[str, str]],
+                 order: Sequence[str]) -> tuple[go.Figure, list[str]]:
+    """Columns ``styles`` of ``frame`` (columns model_id, sweep, eps) against eps: a panel per sweep (those of
+    ``order`` first, the others in order of appearance), per model a line of its colour in each style (a dash;
+    ``meta`` = the column), and the model legend's entries; with the entries' names, in ``models`` order."""
+    labels, colours = ModelLabels(models), label_colours(models)
+    present = set(frame.sweep)
+    sweeps = list(dict.fromkeys([sweep for sweep in order if sweep in present] + list(frame.sweep)))
+    figure = panel_grid(sweeps)
+    for (model_id, sweep), rows in frame.sort_values("eps").groupby(["model_id", "sweep"], sort=False):
+        name = labels(model_id)
+        for column, line in styles.items():
+            hover = f"{name}<br>{sweep}<br>{column} at eps %{{x:g}}: %{{y:.3f}}<extra></extra>"
+            figure.add_scatter(x=rows.eps, y=rows[column], mode="lines+markers", name=name, legendgroup=name,
+                               meta=column, showlegend=False, line={"color": colours.get(name), **line},
+                               hovertemplate=hover, **panel_position(sweeps.index(sweep), len(sweeps)))
+    names = [labels(model_id) for model_id in model_order(frame.model_id, models)]
+    add_model_entries(figure, names, colours)
+    figure.update_xaxes(title_text="eps", title_standoff=4)
+    return figure, names
+
+
+BOUNDARY_PANEL = 300  # pixels of the histogram panel
+BOX_ROW = 22  # pixels per model of the box-plot panel below it
+BOUNDARY_GAP = 30  # pixels between the two panels
+BOUNDARY_BINS = 80
 
 
 def boundary_histogram(boundary: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
     """Distribution of DeepFool's L2 distance to the decision boundary per model (correctly classified
-    samples only: the others are on the wrong side already)."""
+    samples only: the others are on the wrong side already): overlaid density histograms, and below them one
+    box per model (a row each, so the panel grows with the models); the model legend below both."""
     reached = boundary[(boundary.steps > 0) & boundary.success]
     if reached.empty:
         return empty_figure("No boundary distances to show (empty table or selection)")
-    frame = reached.assign(model=reached.model_id.map(ModelLabels(models)))
-    figure = px.histogram(frame, x="distance_l2", color="model", color_discrete_map=label_colours(models),
-                          barmode="overlay", histnorm="probability density",
-                          nbins=80, opacity=0.5, marginal="box", labels={"distance_l2": "L2 distance to the boundary"})
-    return figure.update_layout(height=460, legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
+    labels, colours = ModelLabels(models), label_colours(models)
+    order = model_order(reached.model_id, models)
+    names = [labels(model_id) for model_id in order]
+    boxes = BOX_ROW * len(order)
+    panels = BOUNDARY_PANEL + BOUNDARY_GAP + boxes
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[BOUNDARY_PANEL, boxes],
+                           vertical_spacing=BOUNDARY_GAP / panels)
+    low, high = float(reached.distance_l2.min()), float(reached.distance_l2.max())
+    bins = {"start": low, "end": high, "size": max(high - low, 1e-6) / BOUNDARY_BINS}
+    for model_id, name in zip(order, names, strict=True):
+        distances = reached.distance_l2[reached.model_id == model_id]
+        style = {"name": name, "legendgroup": name, "showlegend": False, "marker_color": colours.get(name)}
+        figure.add_histogram(x=distances, histnorm="probability density", xbins=bins, opacity=0.5, row=1, col=1,
+                             **style)
+        figure.add_box(x=distances, boxpoints="outliers", row=2, col=1, **style)
+    add_model_entries(figure, names, colours)
+    figure.update_layout(barmode="overlay")
+    figure.update_yaxes(title_text="probability density", row=1, col=1)
+    figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed", automargin=True,
+                        row=2, col=1)
+    figure.update_layout(margin={"l": round(CHAR_WIDTH * max(map(len, names)))})  # the box labels, unclipped
+    figure.update_xaxes(title_text="L2 distance to the boundary", title_standoff=4, row=2, col=1)
+    return legends_below(figure, panels, PANEL_TOP, [Legend("legend", "model", names)])
 
 
 def training_curves(curves: pd.DataFrame, models: pd.DataFrame) -> go.Figure:

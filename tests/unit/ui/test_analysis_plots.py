@@ -90,13 +90,39 @@ def test_svcca_and_norm_ratio_charts() -> None:
                               "index": index, "coefficient": 1 - 0.1 * index * eps, "mean": 1 - 0.2 * eps}
                              for eps in (0.5, 1.0) for index in range(4)])
     assert len(svcca_coefficients(svcca).data) == 2  # one line per eps
-    (means,) = svcca_means(svcca, MODELS).data
-    assert list(means.y) == [0.9, 0.8]
+    means, entry = svcca_means(svcca, MODELS).data
+    assert list(means.y) == [0.9, 0.8] and means.legendgroup == entry.legendgroup == entry.name == "std (standard)"
     ratios = _table("norm_ratios", [{"model_id": "std", "sweep": "pgd-L2", "eps": 1.0, "c1": 2.0, "c2": 9.0,
                                      "sqrt_d": 28.0}])
     figure = norm_ratio_chart(ratios, MODELS)
-    assert {trace.name for trace in figure.data} == {"std (standard), C1", "std (standard), C2"}
+    lines = {trace.meta: (trace.name, trace.line.dash, list(trace.y)) for trace in figure.data if trace.meta}
+    assert lines == {"c1": ("std (standard)", "dot", [2.0]), "c2": ("std (standard)", "solid", [9.0])}
     assert sorted(shape.y0 for shape in figure.layout.shapes) == [1.0, 28.0]
+
+
+def _entries(figure, legend: str = "legend") -> list[str]:
+    """The names listed in ``legend`` (the model legend by default) of a figure."""
+    return [trace.name for trace in figure.data
+            if trace.showlegend is not False and (trace.legend or "legend") == legend]
+
+
+def test_many_models_get_one_entry_each_below_the_panels_and_a_taller_figure() -> None:
+    """Issue 15: at 28 models the legend lists each model once, below the panels, and the figure grows to hold it
+    (the panels keep their size)."""
+    many = _table("models", [{"model_id": f"m{index:02d}", "training_mode": "pgd", "train_norm": "Linf",
+                              "train_eps": 0.1} for index in range(28)])
+    rows = [{"model_id": model_id, "sweep": "pgd-L2", "eps": eps, "c1": 2.0, "c2": 9.0, "sqrt_d": 28.0}
+            for model_id in many.model_id for eps in (0.5, 1.0)]
+    few, all_ = (norm_ratio_chart(_table("norm_ratios", rows[:count]), many) for count in (4, len(rows)))
+    assert len(_entries(all_)) == 28
+    assert _entries(all_, "legend2") == ["C2: the largest ratio", "C1: the smallest ratio"]
+    assert all_.layout.legend.orientation == "h" and all_.layout.legend.yref == "container"
+    assert all_.layout.height > few.layout.height
+    assert all_.layout.height - all_.layout.margin.b == few.layout.height - few.layout.margin.b  # same panels
+    boundary = _table("boundary", [{"model_id": model_id, "sample": sample, "distance_l2": 0.1 * sample, "steps": 3,
+                                    "success": True} for model_id in many.model_id for sample in range(1, 4)])
+    figure = boundary_histogram(boundary, many)
+    assert len(_entries(figure)) == 28 and len([trace for trace in figure.data if trace.type == "box"]) == 28
 
 
 def test_empty_inputs_give_explanatory_figures() -> None:
