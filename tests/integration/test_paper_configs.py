@@ -42,35 +42,59 @@ def test_every_job_of_a_paper_config_is_valid(path: Path) -> None:
             for eps in job.sweep.eps:
                 make_attack(models[job.model.arch], job.sweep.at(eps))
         assert set(study.analysis.layers) <= set(ARCHITECTURES[job.model.arch].layers)
-    assert {job.kind for job in jobs} == {"train", "attack", "clean", "analysis"}
+    analyses = {"clean", "analysis"} if study.analysis.samples else set()  # Park & So's paper has none
+    assert {job.kind for job in jobs} == {"train", "attack"} | analyses
+
+
+def _modes(study: StudyConfig, arch: str) -> set[tuple[str, str, float, int, str]]:
+    """(mode, norm, eps in 1/255, PGD steps, source) of each of ``study``'s models of ``arch``."""
+    return {(m.training.mode, m.training.norm, round(m.training.eps * 255, 4), m.training.steps, m.training.source)
+            for m in study.models if m.arch == arch}
 
 
 def test_garaev_config_holds_the_papers_models_attacks_and_cinic_evaluation() -> None:
+    """§3.1: ResNet50s regular, PGD-trained (20 steps, §5) in L2 0.5 and Linf 8/255 and on the robust
+    datasets drawn through those (Tables 1-2); one PGD-Linf InceptionV3 and its robust dataset (Table A1);
+    ResNet18s regular and 5-step PGD-trained (Table 3); CINIC-10 test sets for Tables 3 and 6."""
     study = load_study(GARAEV)
     assert study.data.dataset == "cifar10"
-    assert {m.arch for m in study.models} == {"resnet18", "resnet50", "inception_v3"}
-    for arch in ("resnet18", "resnet50", "inception_v3"):
-        modes = {(m.training.mode, m.training.norm, round(m.training.eps * 255, 4)) for m in study.models
-                 if m.arch == arch}
-        assert modes >= {("standard", "", 0.0), ("pgd", "L2", 127.5), ("pgd", "Linf", 8.0)}
-        assert [m.training.source for m in study.models if m.arch == arch and m.training.mode == "robust_dataset"] \
-            == [f"{arch}_pgd_l2", f"{arch}_pgd_linf"]
+    assert _modes(study, "resnet18") == {("standard", "", 0.0, 0, ""), ("pgd", "L2", 127.5, 5, ""),
+                                         ("pgd", "Linf", 8.0, 5, "")}
+    assert _modes(study, "resnet50") == {("standard", "", 0.0, 0, ""), ("pgd", "L2", 127.5, 20, ""),
+                                         ("pgd", "Linf", 8.0, 20, ""),
+                                         ("robust_dataset", "", 0.0, 0, "resnet50_pgd_l2"),
+                                         ("robust_dataset", "", 0.0, 0, "resnet50_pgd_linf")}
+    assert _modes(study, "inception_v3") == {("pgd", "Linf", 8.0, 20, ""),
+                                             ("robust_dataset", "", 0.0, 0, "inception_v3_pgd_linf")}
+    assert all(m.training.robust_init == "noise" for m in study.models if m.training.mode == "robust_dataset")
     attacks = {(s.name, s.norm, s.dataset) for s in study.attacks}
-    for dataset in ("", "cinic10"):
-        assert {(n, norm, dataset) for n in ("fgsm", "pgd") for norm in ("Linf", "L2", "L1")} <= attacks
-        assert {("cw", "L2", dataset), ("deepfool", "L2", dataset)} <= attacks
+    assert {(n, norm, "") for n in ("fgsm", "pgd") for norm in ("Linf", "L2", "L1")} <= attacks
+    assert {("cw", "L2", ""), ("deepfool", "L2", "")} <= attacks
+    assert {(n, norm, d) for n, norm, d in attacks if d} == {("pgd", "Linf", "cinic10"), ("pgd", "L2", "cinic10"),
+                                                             ("fgsm", "Linf", "cinic10")}
+    rows = {(s.name, s.norm, eps, iterations(s)) for s in study.attacks if not s.dataset for eps in s.eps}
+    assert {("fgsm", "L1", 0.5, 1), ("fgsm", "L2", 0.25, 1), ("fgsm", "Linf", 0.25, 1), ("fgsm", "Linf", 0.025, 1),
+            ("pgd", "L1", 0.5, 100), ("pgd", "L2", 0.25, 1000), ("pgd", "L2", 0.5, 100), ("pgd", "Linf", 0.025, 5),
+            ("pgd", "Linf", 0.25, 5), ("cw", "L2", 0.25, 10)} <= rows  # Tables 1-2: attack, norm, eps, steps
+    assert study.findings.roles["robust_l2"] == "resnet50_robust_l2"
+    assert study.findings.roles["resnet_pgd_linf"] == "resnet18_pgd_linf"
 
 
 def test_park_so_config_holds_every_combination_from_m_and_m_prime_and_transfers_from_a_and_a_prime() -> None:
+    """§3.1-§4: LeNet5 with (M) and without (M') augmentation and ResNet18 with it, every combination
+    of pre-generated examples, transfers from the attacker's A and A' (LeNet5) and A (ResNet18)."""
     study = load_study(PARK_SO)
     assert study.data.dataset == "mnist" and {m.arch for m in study.models} == {"lenet5", "resnet18"}
-    for arch in ("lenet5", "resnet18"):
-        for source in (f"{arch}_m", f"{arch}_m_prime"):
-            trained = {"+".join(m.training.train_attacks) for m in study.models if m.training.source == source}
-            assert trained == COMBINATIONS
-        assert study.model(f"{arch}_m").training.augment and not study.model(f"{arch}_m_prime").training.augment
+    for source in ("lenet5_m", "lenet5_m_prime", "resnet18_m"):
+        trained = {"+".join(m.training.train_attacks) for m in study.models if m.training.source == source}
+        assert trained == COMBINATIONS
+    assert study.model("lenet5_m").training.augment and not study.model("lenet5_m_prime").training.augment
+    assert all(m.training.augment for m in study.models if m.arch == "resnet18")  # §3.3: no ResNet18 M'
+    assert {(m.arch, m.training.epochs, m.training.optimizer, m.training.lr) for m in study.models} == {
+        ("lenet5", 50, "adam", 1e-4), ("resnet18", 100, "adam", 1e-4)}
     sources = {s.source for s in study.attacks}
-    assert sources == {"", "lenet5_a", "lenet5_a_prime", "resnet18_a", "resnet18_a_prime"}
+    assert sources == {"", "lenet5_a", "lenet5_a_prime", "resnet18_a"}
+    assert study.epoch_sources == {"lenet5_a", "lenet5_a_prime", "resnet18_a"}
     settings = {a.name: a for a in study.pregenerated.attacks}
     assert settings["fgsm"].eps == 0.2 and settings["jsma"].options == {"theta": 1.0, "gamma": 0.2}
     assert settings["cw"].options["confidence"] == 5.0 and study.pregenerated.samples == 0
@@ -86,10 +110,15 @@ def _tiny_attack(attack: AttackConfig) -> AttackConfig:
     return replace(tiny, eps=attack.eps[-1:], models=(), samples=0) if isinstance(attack, AttackSweep) else tiny
 
 
+SMALL = {"resnet50": "resnet18", "inception_v3": "resnet18"}  # 224-px networks: their passes are test_models.py's
+
+
 def _tiny_model(model: ModelConfig) -> ModelConfig:
+    """1 epoch on 20 images, 1 PGD step, 2 robust-dataset steps on 10 images; a 224-px network (Garaev et
+    al.'s robust datasets are drawn only through ResNet50s and InceptionV3s) becomes a ResNet18."""
     training = replace(model.training, epochs=1, batch_size=10, steps=min(model.training.steps, 1),
                        robust_steps=2, robust_samples=10, samples=20)
-    return replace(model, training=training)
+    return replace(model, arch=SMALL.get(model.arch, model.arch), training=training)
 
 
 def _needed(study: StudyConfig, ids: set[str]) -> set[str]:
@@ -103,8 +132,8 @@ def _needed(study: StudyConfig, ids: set[str]) -> set[str]:
 
 def tiny(study: StudyConfig) -> StudyConfig:
     """``study`` cut down to run in seconds: a sweep per attack, transfer and test set; the first model
-    of each training mode (with the models it builds on); 1 epoch, 1-2 steps, 10 images. (ResNet50's
-    and InceptionV3's 224-px passes are tested in test_models.py.)"""
+    of each training mode (with the models it builds on); 1 epoch, 1-2 steps, 10 images; ResNet18s for
+    the 224-px ResNet50s and InceptionV3s (their passes are tested in test_models.py)."""
     kinds = {(s.name, bool(s.source), s.dataset): s for s in reversed(study.attacks)}
     sweeps = [_tiny_attack(s) for s in kinds.values()]
     first = {m.training.mode: m.id for m in reversed(study.models)}
