@@ -12,7 +12,7 @@ import streamlit as st
 from engine.attacks.registry import sweep_key
 from engine.config.schema import AttackSweep, ConfigError, StudyConfig
 from engine.results.lock import is_locked
-from engine.study.cells import Cell, added_models, cell_job, with_added
+from engine.study.cells import Cell, added_models, cell_job, sweep_for, with_added
 from engine.study.validate import study_from_dict
 from ui.compute import CANCELLED, DONE, FAILED, QUEUED, RUNNING, ComputeQueue, Request
 from ui.state import select_more
@@ -78,11 +78,11 @@ def _blocked(study: Study, config: StudyConfig | None) -> str:
 
 def _form(study: Study, config: StudyConfig) -> None:
     results = study.robust_accuracy
-    sweeps = {sweep_key(sweep): sweep for sweep in config.attacks}
+    keys = list(dict.fromkeys(sweep_key(sweep) for sweep in config.attacks))
     model_col, sweep_col, eps_col = st.columns([2, 3, 1])
     model_id = model_col.selectbox("Model", [model.id for model in config.models], key="compute_model")
-    key = sweep_col.selectbox("Attack sweep", list(sweeps), key="compute_sweep")
-    sweep = sweeps[key]
+    key = sweep_col.selectbox("Attack sweep", keys, key="compute_sweep")
+    sweep = sweep_for(config, key, model_id)
     lacking = missing_eps(results, sweep, model_id) if model_id != sweep.source else []
     default = next((eps for eps in lacking if math.isfinite(eps)), None)
     eps = eps_col.number_input("Eps", min_value=0.0, value=default, format="%g", key=f"compute_eps_{key}_{model_id}")

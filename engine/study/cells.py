@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.attacks.registry import check_eps, sweep_key
-from engine.config.schema import ConfigError, ModelConfig, StudyConfig
+from engine.config.schema import AttackSweep, ConfigError, ModelConfig, StudyConfig
 from engine.study.jobs import CellJob
 
 COMPUTED = "computed"  # the manifest's list of cells computed on demand
@@ -41,16 +41,23 @@ def cell_job(study: StudyConfig, cell: Cell) -> CellJob:
     ids = [model.id for model in study.models]
     if cell.model_id not in ids:
         raise ConfigError(f"model: {cell.model_id!r} is not a model of this study {ids}")
-    sweeps = {sweep_key(sweep): sweep for sweep in study.attacks}
-    if cell.sweep not in sweeps:
-        raise ConfigError(f"sweep: {cell.sweep!r} is not an attack sweep of this study {sorted(sweeps)}")
-    sweep = sweeps[cell.sweep]
+    sweep = sweep_for(study, cell.sweep, cell.model_id)
     if sweep.source == cell.model_id:
         raise ConfigError(f"model: {cell.model_id!r} is the source of the transfer sweep {cell.sweep!r}")
     check_eps(cell.eps, sweep, "eps")
     if covered(study, cell):
         raise ConfigError(f"eps: the study's own run computes {cell.sweep} at eps {cell.eps:g} on {cell.model_id!r}")
     return CellJob(study.model(cell.model_id), replace(sweep, eps=(cell.eps,), models=()))
+
+
+def sweep_for(study: StudyConfig, key: str, model_id: str) -> AttackSweep:
+    """The sweep named ``key`` whose settings a cell on ``model_id`` takes: the one that attacks the model
+    (sweeps of one name attack disjoint models, e.g. with other sample counts), else the first of that name."""
+    named = [sweep for sweep in study.attacks if sweep_key(sweep) == key]
+    if not named:
+        known = sorted({sweep_key(sweep) for sweep in study.attacks})
+        raise ConfigError(f"sweep: {key!r} is not an attack sweep of this study {known}")
+    return next((sweep for sweep in named if sweep.attacks(model_id)), named[0])
 
 
 def computed_cells(manifest: dict[str, Any]) -> list[Cell]:
