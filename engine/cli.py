@@ -21,6 +21,7 @@ from engine.results import SchemaError
 from engine.results.io import NotAStudyError
 from engine.results.lock import StudyLockedError, StudyPathError
 from engine.study.cells import Cell
+from engine.study.extension import MAX_CELLS, extend_curve
 from engine.study.integrity import DamagedManifestError, audit, audit_report, is_done
 from engine.study.jobs import expand
 from engine.study.on_demand import add_model, compute_cell
@@ -60,6 +61,14 @@ def _cmd_compute(args: argparse.Namespace) -> int:
     ran = compute_cell(Path(args.study), cell, args.by, args.data_root, args.device)
     print(f"{args.study}: {args.sweep} at eps {args.eps:g} on {args.model} "
           f"{'computed' if ran else 'was there already'}")
+    return 0
+
+
+def _cmd_extend(args: argparse.Namespace) -> int:
+    computed = extend_curve(Path(args.study), args.model, args.sweep, args.level, args.max_cells, args.by,
+                            args.data_root, args.device)
+    shown = ", ".join(f"{eps:g}" for eps in computed) or "none (the curve was complete)"
+    print(f"{args.study}: {args.sweep} on {args.model}, eps computed: {shown}")
     return 0
 
 
@@ -179,6 +188,21 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
     compute.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     compute.set_defaults(handler=_cmd_compute)
+
+    extend = commands.add_parser(
+        "extend", help="extend a robustness curve until the attack succeeds on (almost) every image",
+        description="Pick the next eps itself and compute each as a cell (as `engine compute`): double the largest "
+                    "eps measured until the model's accuracy is at most --level, then bisect between the last eps "
+                    "above it and the first at or below it until they are within 10 %% of each other.")
+    extend.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    extend.add_argument("--model", required=True, help="model id")
+    extend.add_argument("--sweep", required=True, help="the sweep's key, e.g. pgd-Linf-20steps-rs (see summary)")
+    extend.add_argument("--level", type=float, default=0.01, help="accuracy to reach (default 0.01: 99 %% fooled)")
+    extend.add_argument("--max-cells", type=int, default=MAX_CELLS, help="at most this many new eps (%(default)s)")
+    extend.add_argument("--by", default="command line", help="who asked, as the manifest records it")
+    extend.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
+    extend.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    extend.set_defaults(handler=_cmd_extend)
 
     add = commands.add_parser(
         "add-model", help="import a model of yours (safetensors weights) into a finished study",

@@ -1,9 +1,10 @@
 """The app's on-demand computations: one queue per server, one computation at a time.
 
-Each request is a cell of a study (``engine.study.cells.Cell``) computed by ``python -m engine compute`` in a
-child process, so that it runs the engine's own job, holds the study's lock like a runner, and can be
-cancelled by ending the process (its part is written atomically at the end: a cancelled cell leaves none).
-Two sessions asking for the same cell share one request. Plain Python, no Streamlit: the page polls it.
+Each request is a task on a study: a cell (``engine.study.cells.Cell``, computed by ``python -m engine compute``)
+or a curve to extend (``Extension``, ``python -m engine extend``), run in a child process, so that it runs the
+engine's own jobs, holds the study's lock like a runner, and can be cancelled by ending the process (a cell's
+part is written atomically at its end: a cancelled cell leaves none). Two sessions asking for the same task
+share one request. Plain Python, no Streamlit: the page polls it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,32 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 FINAL = (DONE, FAILED, CANCELLED)
 
 
+@dataclass(frozen=True)
+class Extension:
+    """New eps of sweep ``sweep`` (its key) on ``model_id``, picked by the engine, until the accuracy is at most
+    ``level`` (``engine.study.extension``)."""
+
+    model_id: str
+    sweep: str
+    level: float
+
+
+Task = Cell | Extension
+
+
+def describe(task: Task) -> str:
+    """The task in a few words, e.g. "pgd-Linf-20steps-rs at eps 0.08 on standard"."""
+    if isinstance(task, Cell):
+        return f"{task.sweep} at eps {task.eps:g} on {task.model_id}"
+    return f"{task.sweep} on {task.model_id}, extended until accuracy <= {task.level:.0%}"
+
+
 @dataclass
 class Request:
-    """One cell asked for; ``estimate`` is the expected seconds, from the sweep's measured rate."""
+    """One task asked for; ``estimate`` is the expected seconds, from the sweep's measured rate."""
 
     study: Path
-    cell: Cell
+    task: Task
     estimate: float
     state: str = QUEUED
     message: str = ""
@@ -37,8 +58,8 @@ class Request:
     process: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     @property
-    def key(self) -> tuple[str, Cell]:
-        return str(self.study), self.cell
+    def key(self) -> tuple[str, Task]:
+        return str(self.study), self.task
 
     def elapsed(self) -> float:
         if not self.started:
@@ -51,17 +72,17 @@ class ComputeQueue:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._requests: dict[tuple[str, Cell], Request] = {}
+        self._requests: dict[tuple[str, Task], Request] = {}
         self._waiting: deque[Request] = deque()
         self._worker: threading.Thread | None = None
 
-    def submit(self, study: Path, cell: Cell, estimate: float) -> Request:
-        """The request for ``cell`` of ``study``: the one queued or running already, or a new one."""
+    def submit(self, study: Path, task: Task, estimate: float) -> Request:
+        """The request for ``task`` on ``study``: the one queued or running already, or a new one."""
         with self._lock:
-            known = self._requests.get((str(study), cell))
+            known = self._requests.get((str(study), task))
             if known is not None and known.state not in FINAL:
                 return known
-            request = Request(study, cell, estimate)
+            request = Request(study, task, estimate)
             self._requests[request.key] = request
             self._waiting.append(request)
             if self._worker is None or not self._worker.is_alive():
@@ -119,9 +140,12 @@ class ComputeQueue:
 
 
 def _command(request: Request) -> list[str]:
-    cell = request.cell
-    return [sys.executable, "-m", "engine", "compute", str(request.study), "--model", cell.model_id,
-            "--sweep", cell.sweep, "--eps", repr(cell.eps), "--by", "app"]
+    task = request.task
+    start = [sys.executable, "-m", "engine"]
+    where = [str(request.study), "--model", task.model_id, "--sweep", task.sweep, "--by", "app"]
+    if isinstance(task, Cell):
+        return [*start, "compute", *where, "--eps", repr(task.eps)]
+    return [*start, "extend", *where, "--level", repr(task.level)]
 
 
 def _tidy(study: Path) -> None:

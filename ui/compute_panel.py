@@ -1,5 +1,6 @@
 """The Compute panel: fill a cell the study's config did not ask for (a model a sweep skips, an eps it does not
-list) from the page, with the engine's own job (``python -m engine compute``), queued per server."""
+list), or extend a curve until the attack succeeds, from the page, with the engine's own jobs (``python -m
+engine compute`` / ``extend``), queued per server."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from engine.attacks.registry import sweep_key
 from engine.config.schema import AttackSweep, ConfigError, StudyConfig
 from engine.results.lock import is_locked
 from engine.study.cells import Cell, added_models, cell_job, sweep_for, with_added
+from engine.study.extension import MAX_CELLS, TOLERANCE
 from engine.study.validate import study_from_dict
-from ui.compute import CANCELLED, DONE, FAILED, QUEUED, RUNNING, ComputeQueue, Request
+from ui.compute import CANCELLED, DONE, FAILED, QUEUED, RUNNING, ComputeQueue, Extension, Request, Task, describe
+from ui.loaders import load_table
 from ui.state import select_more
 from ui.study import Study
 
@@ -105,10 +108,19 @@ def _form(study: Study, config: StudyConfig) -> None:
     except ConfigError as error:
         st.error(f"Not computed: {error}")
         return
-    for cell in cells:
-        request = compute_queue().submit(study.path, cell, estimate)
+    level_col, extend_col = st.columns([1, 3])
+    level = level_col.number_input("Accuracy to reach (%)", 0.0, 50.0, 1.0, step=0.5, key="compute_level")
+    tasks: list[Task] = list(cells)
+    if extend_col.button(f"Extend this curve until at most {level:g} % of the images resist", key="compute_extend",
+                         help=f"The engine picks the eps: it doubles the largest one measured until the accuracy "
+                              f"is at most {level:g} %, then bisects to within {TOLERANCE:.0%}; at most "
+                              f"{MAX_CELLS} new eps, each computed like one above."):
+        tasks = [Extension(model_id, key, level / 100)]
+        estimate = STARTUP_SECONDS + MAX_CELLS * (estimate - STARTUP_SECONDS)
+    for task in tasks:
+        request = compute_queue().submit(study.path, task, estimate)
         st.session_state.setdefault(MINE_KEY, {})[request.key] = (sweep.name, sweep.norm)
-    if cells:
+    if tasks:
         st.rerun()
 
 
@@ -130,15 +142,14 @@ def _status(study: Study) -> None:
 
 
 def _show(request: Request) -> None:
-    cell = request.cell
-    what = f"{cell.sweep} at eps {cell.eps:g} on {cell.model_id}"
+    what = describe(request.task)
     if request.state == QUEUED:
         st.info(f"{what}: waiting, number {compute_queue().position(request)} in the queue.")
     elif request.state == RUNNING:
         done = min(request.elapsed() / request.estimate, 0.99) if request.estimate else 0.0
         progress_col, cancel_col = st.columns([5, 1])
         progress_col.progress(done, text=f"{what}: {request.elapsed():.0f} s of about {request.estimate:.0f} s")
-        if cancel_col.button("Cancel", key=f"cancel_{cell}"):
+        if cancel_col.button("Cancel", key=f"cancel_{request.task}"):
             compute_queue().cancel(request)
             st.rerun(scope="app")
     elif request.state == DONE:
@@ -146,7 +157,8 @@ def _show(request: Request) -> None:
     elif request.state == FAILED:
         st.error(f"{what}: not computed. {request.message}")
     elif request.state == CANCELLED:
-        st.info(f"{what}: cancelled; nothing of it was kept.")
+        kept = "the eps finished before were kept, " if isinstance(request.task, Extension) else ""
+        st.info(f"{what}: cancelled; {kept}nothing of the computation under way was kept.")
 
 
 def _reveal(request: Request) -> bool:
@@ -156,7 +168,12 @@ def _reveal(request: Request) -> bool:
     if request.state != DONE or request.key not in mine:
         return False
     attack, norm = mine.pop(request.key)
-    for name, value in (("models", request.cell.model_id), ("attacks", attack), ("norms", norm),
-                        (f"eps_{norm}", request.cell.eps)):
-        select_more(name, [value])
+    task = request.task
+    if isinstance(task, Cell):
+        eps = [task.eps]
+    else:  # every eps of the curve, the ones the engine picked included
+        rows = load_table(request.study, "robust_accuracy")
+        eps = sorted(set(rows.eps[(rows.model_id == task.model_id) & (rows.sweep == task.sweep)]))
+    for name, values in (("models", [task.model_id]), ("attacks", [attack]), ("norms", [norm]), (f"eps_{norm}", eps)):
+        select_more(name, values)
     return True

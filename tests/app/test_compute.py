@@ -103,6 +103,32 @@ def test_a_skipped_model_and_a_new_eps_equal_what_engine_run_writes(study: Path,
     assert not theirs.duplicated(["model_id", "sweep", "eps"]).any()
 
 
+def test_extending_a_curve_computes_eps_until_the_attack_succeeds_and_selects_them(study: Path) -> None:
+    at = _open(study)
+    at.selectbox(key="compute_model").set_value("lenet5_pgd_linf").run()
+    at.selectbox(key="compute_sweep").set_value("fgsm-Linf-1steps").run()
+    at.number_input(key="compute_level").set_value(5.0).run()
+    at.button(key="compute_extend").click().run()
+    deadline = time.monotonic() + 300
+    while not any("extended until accuracy <= 5%" in box.value for box in [*at.success, *at.error]):
+        assert time.monotonic() < deadline, "the extension did not end"
+        time.sleep(0.5)
+        at.run()
+    at.run()
+    assert not at.exception and not at.error, [box.value for box in at.error]
+    rows = read_table(study, "robust_accuracy")
+    curve = rows[(rows.model_id == "lenet5_pgd_linf") & (rows.sweep == "fgsm-Linf-1steps")].sort_values("eps")
+    new = curve[~curve.eps.isin([0.0, 0.05, 0.1])]
+    assert len(new) >= 1 and new.eps.min() > 0.1  # doubling from the sweep's largest eps
+    manifest = json.loads((study / "manifest.json").read_text())
+    assert sorted(c["eps"] for c in manifest["computed"]) == sorted(new.eps)
+    selected = at.multiselect(key=next(k for k in at.session_state if k.startswith("widget:eps_Linf:"))).value
+    assert set(new.eps) <= set(selected)
+    # either the attack reached the level (then the bracket is tight) or FGSM stalled below it up to eps 1
+    reached = curve[curve.accuracy <= 0.05]
+    assert reached.empty and curve.eps.max() == 1.0 or not reached.empty
+
+
 def test_a_cell_the_study_has_or_the_attack_refuses_is_refused_before_any_work(study: Path) -> None:
     at = _open(study)
     at.selectbox(key="compute_model").set_value("lenet5_standard").run()
