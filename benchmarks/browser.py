@@ -7,12 +7,15 @@ with the benchmark, not in ``ui/`` (it is no app code) nor in tests/ (a tool sho
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (make system-deps)
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"  # the page's script run has finished
+POLL_MS = 100  # how often a waiting benchmark or test looks at the page
 
 
 def resident_bytes(pid: int) -> int:
@@ -21,3 +24,28 @@ def resident_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def compute_in_page(page: Any, model: str, sweep: str, eps: float, timeout_ms: int) -> float:
+    """On the Robust accuracy page (a Playwright page), ask the Compute panel for ``sweep`` at ``eps`` on
+    ``model``; the seconds from the click on Compute until the page shows the cell and has finished its run."""
+    panel = page.get_by_test_id("stExpander").filter(has_text="Compute a missing cell")
+    if not panel.get_by_role("combobox", name="Model").is_visible():
+        panel.get_by_text("Compute a missing cell or a new eps").click()
+    for label, value in (("Model", model), ("Attack sweep", sweep)):
+        panel.get_by_role("combobox", name=label).click()
+        page.get_by_role("option", name=value, exact=True).click()
+        page.wait_for_selector(IDLE, timeout=timeout_ms)
+    field = panel.get_by_label("Eps")
+    field.fill(f"{eps:g}")
+    field.press("Enter")
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    start = time.perf_counter()
+    panel.get_by_role("button", name="Compute", exact=True).click()
+    done = page.get_by_text(f"{sweep} at eps {eps:g} on {model}: computed in")
+    while not done.count():  # polled: the panel redraws itself every second while it computes
+        if time.perf_counter() - start > timeout_ms / 1000:
+            raise TimeoutError(f"{sweep} at eps {eps:g} on {model} was not computed in {timeout_ms / 1000:.0f} s")
+        page.wait_for_timeout(POLL_MS)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    return time.perf_counter() - start

@@ -16,36 +16,15 @@ import os
 import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from app_latency import REPO, TIMEOUT_MS, serve  # benchmarks/, next to this script
-from browser import CHROMIUM, CHROMIUM_ARGS, IDLE
-from playwright.sync_api import Page, sync_playwright
+from browser import CHROMIUM, CHROMIUM_ARGS, IDLE, compute_in_page
+from playwright.sync_api import sync_playwright
 
 from engine.results import read_table
 
 PORT = 8631
-
-
-def compute_seconds(page: Page, model: str, sweep: str, eps: float) -> float:
-    """Seconds from the click on Compute until the page shows the cell and its script run has finished."""
-    panel = page.get_by_test_id("stExpander").filter(has_text="Compute a missing cell")
-    if not panel.get_by_role("combobox", name="Model").is_visible():
-        panel.get_by_text("Compute a missing cell or a new eps").click()
-    for label, value in (("Model", model), ("Attack sweep", sweep)):
-        panel.get_by_role("combobox", name=label).click()
-        page.get_by_role("option", name=value, exact=True).click()
-        page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
-    field = panel.locator("input[type=number]")
-    field.fill(f"{eps:g}")
-    field.press("Enter")
-    page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
-    start = time.perf_counter()
-    panel.get_by_role("button", name="Compute", exact=True).click()
-    page.get_by_text(f"{sweep} at eps {eps:g} on {model}: computed in").wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -65,7 +44,7 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1400, "height": 2400})
                 page.goto(f"http://127.0.0.1:{PORT}/accuracy", timeout=TIMEOUT_MS)
                 page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
-                times = [compute_seconds(page, args.model, args.sweep, eps) for eps in args.eps]
+                times = [compute_in_page(page, args.model, args.sweep, eps, TIMEOUT_MS) for eps in args.eps]
                 browser.close()
         finally:
             server.terminate()
