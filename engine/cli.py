@@ -57,10 +57,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_compute(args: argparse.Namespace) -> int:
-    cell = Cell(args.model, args.sweep, args.eps)
+    cell = Cell(args.model, args.sweep, args.eps, args.analysis)
     ran = compute_cell(Path(args.study), cell, args.by, args.data_root, args.device)
-    print(f"{args.study}: {args.sweep} at eps {args.eps:g} on {args.model} "
-          f"{'computed' if ran else 'was there already'}")
+    what = "the analyses of " if args.analysis else ""
+    print(f"{args.study}: {what}{args.sweep} at eps {args.eps:g} on {args.model} "
+          f"{'computed' if ran else 'were there already' if args.analysis else 'was there already'}")
     return 0
 
 
@@ -184,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--model", required=True, help="model id")
     compute.add_argument("--sweep", required=True, help="the sweep's key, e.g. pgd-Linf-20steps-rs (see summary)")
     compute.add_argument("--eps", required=True, type=float, help="the radius, e.g. 0.15 (inf for minimal attacks)")
+    compute.add_argument("--analysis", action="store_true",
+                         help="compute the analyses of that eps (losses, A-distance, SVCCA, PCA, norm ratios), not its "
+                              "robust accuracy; white-box sweeps of a study with [analysis] samples only")
     compute.add_argument("--by", default="command line", help="who asked, as the manifest records it")
     compute.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
     compute.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")

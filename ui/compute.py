@@ -40,7 +40,7 @@ Task = Cell | Extension
 def describe(task: Task) -> str:
     """The task in a few words, e.g. "pgd-Linf-20steps-rs at eps 0.08 on standard"."""
     if isinstance(task, Cell):
-        return f"{task.sweep} at eps {task.eps:g} on {task.model_id}"
+        return ("the analyses of " if task.analysis else "") + f"{task.sweep} at eps {task.eps:g} on {task.model_id}"
     return f"{task.sweep} on {task.model_id}, extended until accuracy <= {task.level:.0%}"
 
 
@@ -144,7 +144,7 @@ def _command(request: Request) -> list[str]:
     start = [sys.executable, "-m", "engine"]
     where = [str(request.study), "--model", task.model_id, "--sweep", task.sweep, "--by", "app"]
     if isinstance(task, Cell):
-        return [*start, "compute", *where, "--eps", repr(task.eps)]
+        return [*start, "compute", *where, "--eps", repr(task.eps), *(["--analysis"] if task.analysis else [])]
     return [*start, "extend", *where, "--level", repr(task.level)]
 
 

@@ -121,6 +121,16 @@ class SweepAnalysisJob:
         return [self.model.id]
 
 
+@dataclass(frozen=True)
+class AnalysisCellJob(SweepAnalysisJob):
+    """The analyses of one eps of a white-box sweep on one model, computed on demand: ``sweep`` holds that eps
+    only; the rows and the hash are those of a ``SweepAnalysisJob`` of that sweep, the parts their own."""
+
+    @property
+    def id(self) -> str:
+        return f"{cell_part_id(self.model.id, sweep_key(self.sweep), self.sweep.eps[0])}__analysis"
+
+
 Job = TrainJob | AttackJob | CleanAnalysisJob | SweepAnalysisJob
 AnalysisJob = CleanAnalysisJob | SweepAnalysisJob
 

@@ -26,6 +26,7 @@ from engine.study.cells import (
     COMPUTED,
     Cell,
     added_record,
+    any_cell_job,
     cell_job,
     computed_cells,
     covered,
@@ -34,7 +35,7 @@ from engine.study.cells import (
 from engine.study.context import Context
 from engine.study.executor import execute
 from engine.study.integrity import is_done, manifest_study
-from engine.study.jobs import CleanAnalysisJob, Job, TrainJob, cell_part_id
+from engine.study.jobs import CleanAnalysisJob, Job, TrainJob
 from engine.study.validate import validate_checkpoints, validate_study
 
 MANIFEST = "manifest.json"
@@ -69,7 +70,9 @@ def carry_computed(out: Path, study: StudyConfig) -> list[dict[str, Any]]:
     kept = []
     for record, cell in zip(manifest.get(COMPUTED, []), computed_cells(manifest), strict=True):
         if covered(study, cell):
-            part_path(out, "robust_accuracy", cell_part_id(cell.model_id, cell.sweep, cell.eps)).unlink(missing_ok=True)
+            job = any_cell_job(study, cell)
+            for table in job.tables:
+                part_path(out, table, job.id).unlink(missing_ok=True)
         else:
             kept.append(record)
     return kept
