@@ -22,6 +22,7 @@ from ui.state import select_more
 from ui.study import Study
 
 STARTUP_SECONDS = 4.0  # a child process importing torch and the engine, and loading the model, on 2 CPU cores
+ANALYSIS_COST = 3.0  # an analysis cell's time against its attack's: the attack, representations, SVCCA, PCA
 MINE_KEY = "compute_mine"  # session state: request key -> (attack, norm) of the cells this session asked for
 
 
@@ -63,6 +64,45 @@ def compute_panel(study: Study) -> None:
         else:
             _form(study, config)
         _status(study)
+
+
+def analysis_panel(study: Study) -> None:
+    """The panel of the analysis pages: the analyses (losses, A-distance, SVCCA, PCA, norm ratios) of one eps of
+    a white-box sweep on one model that the study lacks, computed like ``compute_panel``'s cells."""
+    config = _config(study.manifest)
+    with st.expander("Analyse a missing cell or a new eps", icon=":material/calculate:"):
+        reason = _blocked(study, config)
+        if not reason and config is not None and not config.analysis.samples:
+            reason = "This study runs no analyses (its config's `[analysis] samples` is 0)."
+        if reason or config is None:
+            st.info(reason or "This study's config cannot be read back from its manifest.")
+        else:
+            _analysis_form(study, config)
+        _status(study)
+
+
+def _analysis_form(study: Study, config: StudyConfig) -> None:
+    keys = list(dict.fromkeys(sweep_key(sweep) for sweep in config.attacks if not sweep.source))
+    model_col, sweep_col, eps_col = st.columns([2, 3, 1])
+    model_id = model_col.selectbox("Model to analyse", [model.id for model in config.models], key="analyse_model")
+    key = sweep_col.selectbox("White-box sweep", keys, key="analyse_sweep")
+    sweep = sweep_for(config, key, model_id)
+    lacking = [eps for eps in missing_eps(study.table("a_distance"), sweep, model_id) if 0 < eps < math.inf]
+    eps = eps_col.number_input("Eps", min_value=0.0, value=lacking[0] if lacking else None, format="%g",
+                               key=f"analyse_eps_{key}_{model_id}")
+    estimate = STARTUP_SECONDS + ANALYSIS_COST * (estimate_seconds(study.robust_accuracy, key) - STARTUP_SECONDS)
+    shown = ", ".join(f"{value:g}" for value in lacking) or "none of its eps"
+    st.caption(f"{model_id} has no analyses of {key} at {shown}; any other eps > 0 may be typed. The engine's own "
+               f"analysis job on the first {config.analysis.samples} test images: about {estimate:.0f} s.")
+    if st.button("Analyse", icon=":material/play_arrow:", disabled=eps is None, key="analyse_go") and eps is not None:
+        cell = Cell(model_id, key, float(eps), analysis=True)
+        try:
+            cell_job(config, cell)
+        except ConfigError as error:
+            st.error(f"Not computed: {error}")
+            return
+        compute_queue().submit(study.path, cell, estimate)
+        st.rerun()
 
 
 def _blocked(study: Study, config: StudyConfig | None) -> str:

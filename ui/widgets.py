@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from ui.compute_panel import analysis_panel
 from ui.figures.labels import ModelLabels, model_order
 from ui.state import remember, shared_multiselect, widget_key
 from ui.study import Study, require_study, require_table
@@ -82,12 +83,14 @@ class PageHeader(NamedTuple):
 
 def page_header(title: str, table: str, what: str, caption: str, widths: Sequence[int] = (3, 2)) -> PageHeader:
     """The opening of a page that shows one analysis table: the sidebar's study, the title, table ``table``
-    (``what`` names its contents when it is empty, and the page stops), the caption, and a row of columns of
-    relative ``widths`` whose first holds the shared model selection."""
+    (``what`` names its contents when it is empty, and the page stops), the caption, the panel that analyses a
+    missing cell or a new eps, and a row of columns of relative ``widths`` whose first holds the shared model
+    selection."""
     study = require_study()
     st.title(title)
     rows = require_table(study, table, what)
     st.caption(caption)
+    analysis_panel(study)
     model_col, *controls = st.columns(list(widths))
     return PageHeader(study, rows, model_select(model_col, rows, study.models), controls)
 

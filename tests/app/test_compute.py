@@ -129,6 +129,34 @@ def test_extending_a_curve_computes_eps_until_the_attack_succeeds_and_selects_th
     assert reached.empty and curve.eps.max() == 1.0 or not reached.empty
 
 
+@pytest.mark.parametrize("page", ["losses", "latent", "norms"])
+def test_every_analysis_page_offers_to_analyse_a_new_eps(study: Path, page: str) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception and at.button(key="analyse_go") is not None
+    assert "Analyse a missing cell or a new eps" in [block.label for block in at.main.get("expander")]
+
+
+def test_the_svcca_page_analyses_a_new_eps(study: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/svcca.py").run()
+    assert not at.exception
+    at.selectbox(key="analyse_model").set_value("lenet5_standard").run()
+    at.selectbox(key="analyse_sweep").set_value("fgsm-Linf-1steps").run()
+    at.number_input(key="analyse_eps_fgsm-Linf-1steps_lenet5_standard").set_value(0.075).run()
+    at.button(key="analyse_go").click().run()
+    what = "the analyses of fgsm-Linf-1steps at eps 0.075 on lenet5_standard"
+    deadline = time.monotonic() + 300
+    while not any(what in box.value for box in [*at.success, *at.error]):
+        assert time.monotonic() < deadline, "the analysis did not end"
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception and any("computed in" in box.value for box in at.success)
+    for table in ("svcca", "a_distance", "pca", "per_sample", "norm_ratios"):
+        rows = read_table(study, table)
+        assert ((rows.model_id == "lenet5_standard") & (rows.eps == 0.075)).any(), table
+
+
 def test_a_cell_the_study_has_or_the_attack_refuses_is_refused_before_any_work(study: Path) -> None:
     at = _open(study)
     at.selectbox(key="compute_model").set_value("lenet5_standard").run()
