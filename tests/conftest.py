@@ -4,6 +4,8 @@ real-data fixture is marked real_data, so ``make test-fast`` runs ``tests/unit -
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,12 @@ def one_torch_thread() -> None:
     """One torch thread: the tests' batches are small, and on a two-core machine that also runs the
     app server of the browser tests, two threads per process were measured up to ten times slower."""
     torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def main_module_restored() -> Iterator[None]:
+    """AppTest runs app.py as ``__main__`` and leaves it in ``sys.modules``; a process pool spawned by a later
+    test (the bench's memory probe) would then rerun the app in its children, outside Streamlit, and break."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

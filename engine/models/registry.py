@@ -44,11 +44,12 @@ ARCHITECTURES: dict[str, ArchSpec] = {
 }
 
 
-def create_model(name: str, dataset: str) -> Classifier:
+def create_model(name: str, dataset: str, num_classes: int = 0) -> Classifier:
     """Build registry architecture ``name`` for ``dataset``'s image shape and normalisation, or the
-    network of an external factory ``name`` ("package.module:factory", ``engine.models.external``)."""
+    network of an external factory ``name`` ("package.module:factory", ``engine.models.external``), with
+    ``num_classes`` outputs (0: the dataset's classes)."""
     spec = dataset_spec(dataset)
-    num_classes = len(spec.classes)
+    num_classes = num_classes or len(spec.classes)
     if is_external(name):
         return wrap(build_network(name), name, dataset, num_classes)
     if name not in ARCHITECTURES:
