@@ -8,6 +8,7 @@ with the benchmark, not in ``ui/`` (it is no app code) nor in tests/ (a tool sho
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,22 @@ def compute_in_page(page: Any, model: str, sweep: str, eps: float, timeout_ms: i
         page.get_by_role("option", name=value, exact=True).click()
         page.wait_for_selector(IDLE, timeout=timeout_ms)
     field = panel.get_by_label("Eps")
+    _wait(page, lambda: field.count() == 1, timeout_ms)  # a changed model or sweep redraws the input under a new key
     field.fill(f"{eps:g}")
     field.press("Enter")
     page.wait_for_selector(IDLE, timeout=timeout_ms)
     start = time.perf_counter()
     panel.get_by_role("button", name="Compute", exact=True).click()
     done = page.get_by_text(f"{sweep} at eps {eps:g} on {model}: computed in")
-    while not done.count():  # polled: the panel redraws itself every second while it computes
-        if time.perf_counter() - start > timeout_ms / 1000:
-            raise TimeoutError(f"{sweep} at eps {eps:g} on {model} was not computed in {timeout_ms / 1000:.0f} s")
-        page.wait_for_timeout(POLL_MS)
+    _wait(page, lambda: done.count() > 0, timeout_ms)  # polled: the panel redraws itself every second meanwhile
     page.wait_for_selector(IDLE, timeout=timeout_ms)
     return time.perf_counter() - start
+
+
+def _wait(page: Any, condition: Callable[[], bool], timeout_ms: int) -> None:
+    """Look at the page every POLL_MS until ``condition`` holds; ``TimeoutError`` after ``timeout_ms``."""
+    deadline = time.perf_counter() + timeout_ms / 1000
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"the page did not reach the awaited state in {timeout_ms / 1000:.0f} s")
+        page.wait_for_timeout(POLL_MS)
