@@ -188,9 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--analysis", action="store_true",
                          help="compute the analyses of that eps (losses, A-distance, SVCCA, PCA, norm ratios), not its "
                               "robust accuracy; white-box sweeps of a study with [analysis] samples only")
-    compute.add_argument("--by", default="command line", help="who asked, as the manifest records it")
-    compute.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
-    compute.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    _on_demand_options(compute)
     compute.set_defaults(handler=_cmd_compute)
 
     extend = commands.add_parser(
@@ -203,9 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     extend.add_argument("--sweep", required=True, help="the sweep's key, e.g. pgd-Linf-20steps-rs (see summary)")
     extend.add_argument("--level", type=float, default=0.01, help="accuracy to reach (default 0.01: 99 %% fooled)")
     extend.add_argument("--max-cells", type=int, default=MAX_CELLS, help="at most this many new eps (%(default)s)")
-    extend.add_argument("--by", default="command line", help="who asked, as the manifest records it")
-    extend.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
-    extend.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    _on_demand_options(extend)
     extend.set_defaults(handler=_cmd_extend)
 
     add = commands.add_parser(
@@ -219,9 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--arch", required=True,
                      help="package.module:factory (on PYTHONPATH), or a registry architecture such as lenet5")
     add.add_argument("--checkpoint", required=True, help="its weights, a safetensors file")
-    add.add_argument("--by", default="command line", help="who added it, as the manifest records it")
-    add.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
-    add.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
+    _on_demand_options(add)
     add.set_defaults(handler=_cmd_add_model)
 
     check = commands.add_parser(
@@ -238,6 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="accuracy margin allowed for sampling noise (default 0.01)")
     check.set_defaults(handler=_cmd_check)
     return parser
+
+
+def _on_demand_options(command: argparse.ArgumentParser) -> None:
+    """The options of the commands that compute into a finished study: who asks, the data, the device."""
+    command.add_argument("--by", default="command line", help="who asked, as the manifest records it")
+    command.add_argument("--data-root", help=f"dataset folder (default: ${ROOT_ENV} or the Debian/torchvision paths)")
+    command.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
 
 
 def main(argv: list[str] | None = None) -> int:
