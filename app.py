@@ -20,8 +20,8 @@ st.sidebar.title("Robustness Atlas")
 results_dir_input()
 export_format_select(st.sidebar)
 start_page(next(entry.name for entry in PAGES if entry.title == page.title))
+share_view(st.sidebar)  # the link's place, below the sidebar's controls: filled once the page has drawn
 try:
     run_page(page)  # a damaged study is explained in the page body, not as a traceback
 finally:  # also when the page stops early (st.stop)
-    finish_page()  # the URL is now this page's view, and only it
-    share_view(st.sidebar)
+    finish_page()  # the URL is now this page's view, and only it: the link shows it

@@ -1,14 +1,33 @@
 """Robust accuracy: heatmap and curves over models, attacks, norms and eps, plus the filtered table."""
 
+import pandas as pd
 import streamlit as st
 
 from engine.evaluation.intervals import with_intervals
-from ui.charts import show_chart
+from ui.charts import cached_figure, show_chart
 from ui.compute_panel import compute_panel
 from ui.figures.accuracy import accuracy_heatmaps, robustness_curves, transfer_heatmap
-from ui.state import shared_selectbox
+from ui.state import page_fragment, shared_selectbox
 from ui.study import require_study
 from ui.widgets import accuracy_filters, csv_download
+
+
+@page_fragment
+def transfer_section(robust_accuracy: pd.DataFrame, models: pd.DataFrame, study_name: str) -> None:
+    """The white-box and transferred accuracy of one attack setting: its selectboxes rerun only this part."""
+    transferred = robust_accuracy[robust_accuracy.source_model_id.notna()]
+    st.subheader("White-box and transferred attacks")
+    st.caption("Park & So 2020's view: each model attacked white-box and by examples crafted on another "
+               "model (a black-box attacker's surrogate), at one attack setting. Rows attacked, columns crafted on.")
+    setting_col, eps_col = st.columns([3, 1])
+    settings = sorted({f"{attack} {norm}" for attack, norm in zip(transferred.attack, transferred.norm, strict=True)})
+    attack, norm = shared_selectbox(setting_col, "Attack", "transfer_attack", settings).split(" ")
+    same = robust_accuracy[(robust_accuracy.attack == attack) & (robust_accuracy.norm == norm)]
+    shared_eps = sorted(set(same[same.source_model_id.notna()].eps) & set(same[same.source_model_id.isna()].eps))
+    eps = shared_selectbox(eps_col, "Eps", f"transfer_eps_{attack}_{norm}", shared_eps or sorted(same.eps.unique()),
+                           format_func="{:g}".format)
+    show_chart(cached_figure(transfer_heatmap)(same[same.eps == eps], models), study_name, "transfer")
+
 
 study = require_study()
 st.title("Robust accuracy")
@@ -23,24 +42,13 @@ st.subheader("Accuracy by model and attack")
 st.caption("One heatmap per norm; columns are attack, eps and, for transfer attacks, the model the examples were "
            "crafted on. A blank cell is a setting the study did not run on that model (its config lists which "
            "attacks and eps each model gets).")
-for index, heatmap in enumerate(accuracy_heatmaps(selected, study.models)):
+for index, heatmap in enumerate(cached_figure(accuracy_heatmaps)(selected, study.models)):
     show_chart(heatmap, study.name, f"heatmap_{index}")
 st.subheader("Robustness curves")
-show_chart(robustness_curves(selected, study.models), study.name, "curves")
+show_chart(cached_figure(robustness_curves)(selected, study.models), study.name, "curves")
 compute_panel(study)
-transferred = study.robust_accuracy[study.robust_accuracy.source_model_id.notna()]
-if not transferred.empty:
-    st.subheader("White-box and transferred attacks")
-    st.caption("Park & So 2020's view: each model attacked white-box and by examples crafted on another "
-               "model (a black-box attacker's surrogate), at one attack setting. Rows attacked, columns crafted on.")
-    setting_col, eps_col = st.columns([3, 1])
-    settings = sorted({f"{attack} {norm}" for attack, norm in zip(transferred.attack, transferred.norm, strict=True)})
-    attack, norm = shared_selectbox(setting_col, "Attack", "transfer_attack", settings).split(" ")
-    same = study.robust_accuracy[(study.robust_accuracy.attack == attack) & (study.robust_accuracy.norm == norm)]
-    shared_eps = sorted(set(same[same.source_model_id.notna()].eps) & set(same[same.source_model_id.isna()].eps))
-    eps = shared_selectbox(eps_col, "Eps", f"transfer_eps_{attack}_{norm}", shared_eps or sorted(same.eps.unique()),
-                           format_func="{:g}".format)
-    show_chart(transfer_heatmap(same[same.eps == eps], study.models), study.name, "transfer")
+if study.robust_accuracy.source_model_id.notna().any():
+    transfer_section(study.robust_accuracy, study.models, study.name)
 
 st.subheader("Results")
 st.caption("ci_low and ci_high bound the accuracy's 95 % Wilson interval over the n attacked images: differences "

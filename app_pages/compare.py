@@ -1,9 +1,11 @@
 """Compare: two or more training modes side by side under the same attack setting."""
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from engine.reporting.compare import comparison
-from ui.charts import show_chart
+from ui.charts import cached_figure, show_chart
 from ui.figures.accuracy import accuracy_heatmap, robustness_curves
 from ui.state import shared_selectbox
 from ui.study import require_study
@@ -11,6 +13,12 @@ from ui.widgets import csv_download, model_select
 
 ANALYSIS_TABLES = ("a_distance", "svcca", "norm_ratios", "boundary")
 CURVES_WIDTH = 380  # pixels of plot in the curves' half of a wide page: the model legend's columns fit it
+
+
+def bare_heatmap(robust_accuracy: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """``accuracy_heatmap`` without its colour scale: its cells show their values."""
+    return accuracy_heatmap(robust_accuracy, models).update_layout(coloraxis_showscale=False)
+
 
 study = require_study()
 st.title("Compare training modes")
@@ -40,9 +48,10 @@ eps = shared_selectbox(eps_col, "Eps", f"eps1_{sweep}", eps_options, format_func
 shown = rows[rows.model_id.isin(model_ids)]
 
 curves, bars = st.columns(2)  # halves: the heatmap's row labels fit beside its cells with all 28 models
-show_chart(robustness_curves(shown, study.models, CURVES_WIDTH), study.name, "compare_curves", where=curves)
-heatmap = accuracy_heatmap(shown[shown.eps == eps], study.models)
-show_chart(heatmap.update_layout(coloraxis_showscale=False), study.name, "compare_heatmap", where=bars)  # values shown
+show_chart(cached_figure(robustness_curves)(shown, study.models, CURVES_WIDTH), study.name, "compare_curves",
+           where=curves)
+show_chart(cached_figure(bare_heatmap)(shown[shown.eps == eps], study.models), study.name, "compare_heatmap",
+           where=bars)
 tables = {"models": study.models, "robust_accuracy": accuracy} | analyses
 table = comparison(tables, model_ids, sweep, eps)
 st.dataframe(table, hide_index=True, column_config={

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.data.datasets import DATASETS
-from ui.charts import show_chart
+from ui.charts import cached_figure, show_chart
 from ui.figures.analysis import latent_scatter
 from ui.state import shared_radio, shared_selectbox
 from ui.widgets import csv_download, page_header
@@ -31,5 +31,5 @@ if shown is None:
     shown = pd.concat([clean_rows, adv_rows], ignore_index=True)
 spec = DATASETS.get(study.dataset)
 classes = spec.classes if spec else tuple(str(label) for label in range(10))
-show_chart(latent_scatter(shown, study.models, classes), study.name, "latent")
+show_chart(cached_figure(latent_scatter)(shown, study.models, classes), study.name, "latent")
 csv_download(shown, f"{study.name}_pca.csv", "Download shown points CSV")

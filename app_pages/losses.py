@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.charts import show_chart
+from ui.charts import cached_figure, show_chart
 from ui.figures.analysis import loss_distributions
 from ui.figures.labels import ModelLabels
 from ui.state import shared_multiselect, shared_selectbox, shared_toggle
@@ -30,8 +30,8 @@ columns = st.columns(2)
 for index, model_id in enumerate(model_ids):
     with columns[index % 2]:
         st.markdown(f"**{labels(model_id)}**")
-        show_chart(loss_distributions(chosen[chosen.model_id == model_id],
-                                      a_distance[a_distance.model_id == model_id], log_scale),
+        show_chart(cached_figure(loss_distributions)(chosen[chosen.model_id == model_id],
+                                                     a_distance[a_distance.model_id == model_id], log_scale),
                    study.name, f"losses_{model_id}")
 
 st.subheader("A-distance between clean and adversarial losses")

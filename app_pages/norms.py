@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engine.analysis.boundary import boundary_summary
-from ui.charts import show_chart
+from ui.charts import cached_figure, show_chart
 from ui.figures.analysis import boundary_histogram, norm_ratio_chart
 from ui.state import shared_multiselect
 from ui.study import require_table
@@ -17,7 +17,7 @@ study, ratios, model_ids, (sweep_col,) = page_header(
 
 sweeps = shared_multiselect(sweep_col, "Attack sweeps", "sweeps", study.sweep_order(ratios.sweep))
 chosen = ratios[ratios.model_id.isin(model_ids) & ratios.sweep.isin(sweeps)]
-show_chart(norm_ratio_chart(chosen, study.models, sweeps), study.name, "norm_ratios")
+show_chart(cached_figure(norm_ratio_chart)(chosen, study.models, sweeps), study.name, "norm_ratios")
 st.dataframe(chosen, hide_index=True, column_config={
     "eps": st.column_config.NumberColumn("eps", format="%g"),
     "misclassified": st.column_config.NumberColumn("misclassified", format="%.3f"),
@@ -32,7 +32,7 @@ boundary = require_table(study, "boundary", "DeepFool boundary distances")
 st.caption("DeepFool's L2 perturbation per correctly classified sample (Garaev et al. 2024): a larger "
            "distance means a larger minimal perturbation is needed to change the prediction.")
 shown = boundary[boundary.model_id.isin(model_ids)]
-show_chart(boundary_histogram(shown, study.models), study.name, "boundary")
+show_chart(cached_figure(boundary_histogram)(shown, study.models), study.name, "boundary")
 summary = boundary_summary(shown).reindex(model_ids).reset_index()
 st.dataframe(summary, hide_index=True, column_config={
     "mean": st.column_config.NumberColumn("mean distance", format="%.3f"),

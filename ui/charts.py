@@ -4,6 +4,8 @@ SVG named after the study, the page, the chart and the selection shown."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -15,6 +17,20 @@ EXPORT_SCALE = 2  # the PNG export at twice the drawn size, for papers and slide
 FORMATS = ("png", "svg")
 FORMAT_KEY = "chart_format"  # session key of the sidebar's choice of export format
 NAME_CHARS = 150  # the longest export name: file systems take 255 bytes
+FIGURES_KEPT = 16  # per figure builder: the figures of the selections drawn last, for every session
+
+Builder = TypeVar("Builder", bound=Callable[..., Any])
+
+
+def cached_figure(builder: Builder) -> Builder:
+    """``builder`` (a figure builder of ``ui.figures``: a pure function of DataFrames and plain values) with its
+    figures kept per arguments for every session, so that a reload, a return to a page or a rerun that leaves a
+    chart's data alone draws it without building it again (hundreds of traces take plotly up to a second).
+
+    The arguments are hashed by value (a DataFrame by its contents). The figures are shared, not copied:
+    callers must not change them (``st.plotly_chart`` draws a copy).
+    """
+    return cast(Builder, st.cache_resource(show_spinner=False, max_entries=FIGURES_KEPT)(builder))
 
 
 def export_name(study_name: str, chart: str, selection: str = "") -> str:

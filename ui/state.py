@@ -8,13 +8,16 @@ with other values starts from the stored selection restricted to what exists, or
 The URL holds the view of the page shown and nothing else: ``start_page`` opens a page's run, every
 shared widget the page draws writes its parameter (``remember``), and ``finish_page`` drops the
 parameters it did not write (another page's selections), so ``page_link`` is the link to this view.
+A ``page_fragment`` reruns alone: its widgets rewrite their parameters, the page's others stay in the
+URL, and it redraws the sidebar's link.
 """
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ParamSpec
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -23,8 +26,11 @@ from streamlit.delta_generator import DeltaGenerator
 PREFIX = "sel:"
 PAGE_KEY = "url:page"  # session key: the name of the page this run draws
 WRITTEN_KEY = "url:written"  # session key: the URL parameters that page has written this run, in order
+LINK_KEY = "url:link"  # session key: the sidebar's slot of the link to the view, between two runs of the page
 KEPT_PARAMS = ("results",)  # parameters of the sidebar, which every page shows
 LISTED_VALUES = 3  # a selection of more values is named by its count in ``selection_label``
+
+Params = ParamSpec("Params")
 
 
 def encode(value: Any) -> str:
@@ -62,6 +68,7 @@ def finish_page() -> None:
     written = set(st.session_state.get(WRITTEN_KEY, [])) | set(KEPT_PARAMS)
     for name in [name for name in st.query_params if name not in written]:
         del st.query_params[name]
+    _show_link()
 
 
 def page_link() -> str:
@@ -71,9 +78,32 @@ def page_link() -> str:
 
 
 def share_view(container: DeltaGenerator) -> None:
-    """The link to the view shown, in a code box with a copy button (Streamlit has no clipboard API)."""
+    """The place of the link to the view shown, drawn before the page: a code box with a copy button (Streamlit
+    has no clipboard API) that ``finish_page`` fills, and a ``page_fragment`` refills when it reruns alone."""
     container.caption("Link to this view: the copy button is at its right")
-    container.code(page_link(), language=None, wrap_lines=True)
+    st.session_state[LINK_KEY] = container.empty()
+
+
+def _show_link() -> None:
+    """The link to the view shown, in the place ``share_view`` drew this page's last full run (if it did)."""
+    slot = st.session_state.get(LINK_KEY)
+    if slot is not None:
+        slot.code(page_link(), language=None, wrap_lines=True)
+
+
+def page_fragment(part: Callable[Params, None]) -> Callable[Params, None]:
+    """``part`` of a page (its widgets and what only they change) as an ``st.fragment``: a change of its
+    widgets reruns ``part`` alone, with the arguments of the page's last run, then redraws the link to the
+    view in the sidebar (the URL keeps the page's other parameters: ``finish_page`` runs with the page only).
+    It draws the link in the full runs too (``finish_page`` then replaces it), because Streamlit lets a fragment
+    rerun fill only a place outside it that the fragment filled in the last full run."""
+
+    @functools.wraps(part)
+    def rerun(*args: Params.args, **kwargs: Params.kwargs) -> None:
+        part(*args, **kwargs)
+        _show_link()
+
+    return st.fragment(rerun)
 
 
 def page_name() -> str:

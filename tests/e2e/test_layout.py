@@ -136,3 +136,24 @@ def test_a_views_link_opens_the_same_view_and_its_charts_export_svg(shipped_url:
         assert Path(download.value.path()).read_text().startswith("<svg")
     finally:
         fresh.context.close()
+
+
+def _link(page) -> str:
+    return page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text().strip()
+
+
+def test_a_fragment_rerun_keeps_the_views_other_parameters_and_refreshes_its_link(shipped_url: str, page) -> None:
+    """The SVCCA page's sorted-coefficients part reruns alone (``page_fragment``) when its sweep changes: the URL
+    keeps the page's other selections, and the sidebar's link follows the new view."""
+    open_page(page, f"{shipped_url}/svcca")
+    before = _link(page)
+    assert "svcca_sweep=pgd-Linf-20steps-rs" in before
+    page.get_by_role("combobox", name="Sweep", exact=True).last.click()  # the sorted coefficients' sweep
+    page.get_by_role("option", name="pgd-L2-20steps-rs", exact=True).click()
+    playwright.expect(page.get_by_test_id("stSidebar").get_by_test_id("stCode")).to_contain_text(
+        "svcca_sweep=pgd-L2-20steps-rs", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(IDLE, timeout=PAGE_TIMEOUT_MS)
+    after = _link(page)
+    assert after == before.replace("svcca_sweep=pgd-Linf-20steps-rs", "svcca_sweep=pgd-L2-20steps-rs")
+    assert after.removeprefix(f"{shipped_url}/svcca?") == page.url.partition("?")[2].replace("%2C", ",")
+    assert_no_error(page)

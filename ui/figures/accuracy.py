@@ -28,6 +28,7 @@ from ui.figures.layout import (
     Legend,
     add_key_entries,
     add_model_entries,
+    add_panel_traces,
     empty_figure,
     facet_rows,
     legends_below,
@@ -157,15 +158,18 @@ def robustness_curves(robust_accuracy: pd.DataFrame, models: pd.DataFrame, width
     figure = panel_grid([f"norm: {norm}" for norm in norms])
     colours = label_colours(models)
     styles = attack_styles(frame.sort_values(["origin", "attack_name"])["attack_label"])
+    traces, where = [], []
     for (_, model, attack, norm), curve in frame.groupby(["model_order", "model", "attack_label", "norm"], sort=True):
         dash, symbol = styles[attack]
-        figure.add_scatter(
-            x=curve["eps"], y=curve["accuracy"], mode="lines+markers", name=model, legendgroup=model, meta=attack,
-            showlegend=False, line={"color": colours.get(model), "dash": dash, "width": 1.6},
-            marker={"symbol": symbol, "size": 6}, customdata=curve[["steps", "n", "interval"]],
+        traces.append(dict(  # numpy, not pandas: plotly converts pandas objects slowly
+            type="scatter", x=curve["eps"].to_numpy(), y=curve["accuracy"].to_numpy(), mode="lines+markers", name=model,
+            legendgroup=model, meta=attack, showlegend=False,
+            line={"color": colours.get(model), "dash": dash, "width": 1.6},
+            marker={"symbol": symbol, "size": 6}, customdata=curve[["steps", "n", "interval"]].to_numpy(),
             hovertemplate=f"{model}<br>{attack}<br>eps %{{x:g}}: accuracy %{{y:.3f}}, 95% CI %{{customdata[2]}}"
-                          "<br>%{customdata[0]} steps, %{customdata[1]} images<extra></extra>",
-            **panel_position(norms.index(norm), len(norms)))
+                          "<br>%{customdata[0]} steps, %{customdata[1]} images<extra></extra>"))
+        where.append(panel_position(norms.index(norm), len(norms)))
+    add_panel_traces(figure, traces, where)
     names = list(dict.fromkeys(frame.sort_values("model_order")["model"]))
     add_model_entries(figure, names, colours)
     add_key_entries(figure, {attack: {"mode": "lines+markers", "line": {"dash": dash},

@@ -28,6 +28,7 @@ from ui.figures.layout import (
     Legend,
     add_key_entries,
     add_model_entries,
+    add_panel_traces,
     empty_figure,
     facet_rows,
     legends_below,
@@ -102,9 +103,9 @@ def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, 
     input sets overlaid on the plane of its clean features: clean as faint dots, adversarial as crosses, so an
     attack's pull across the class clusters shows in place. Colour = true class.
 
-    One trace per model and input set (``meta`` = the input set) with per-point colours; the legends are
-    keys without data: the classes' colours, and the input sets' markers. SVG, not WebGL: headless and
-    GPU-less browsers draw WebGL scatters blank.
+    One WebGL trace per model and input set (``meta`` = the input set) with per-point colours: 28 models draw
+    28,000 points, which an SVG scatter takes seconds to lay out. The legends are keys without data (SVG
+    traces): the classes' colours, and the input sets' markers.
     """
     if pca.empty:
         return empty_figure("No latent-space projections to show (empty table or selection)")
@@ -119,20 +120,23 @@ def latent_scatter(pca: pd.DataFrame, models: pd.DataFrame, classes: tuple[str, 
     titles = [labels(model_id).replace(" (", "<br>(", 1) for model_id in order]  # two lines: 3 long labels a row fit
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
                            horizontal_spacing=0.06, vertical_spacing=LATENT_GAP / LATENT_HEIGHT.per_row / rows)
+    traces, places = [], []
     for panel, model_id in enumerate(order):
         points = frame[frame.model_id == model_id]
         where = {"row": panel // columns + 1, "col": panel % columns + 1}
         for index, input_set in enumerate(inputs):
             shown = points[points.input_set == input_set]
             marker = INPUT_MARKERS[index % len(INPUT_MARKERS)]
-            figure.add_trace(go.Scatter(
-                x=shown.pc1, y=shown.pc2, mode="markers", name=input_set, meta=input_set, showlegend=False,
-                marker={**marker, "color": shown.cls.map(palette).tolist()},
-                customdata=shown[["cls", "sample", "pred", "correct"]],
+            traces.append(dict(  # numpy, not pandas: plotly converts pandas objects slowly
+                type="scattergl", x=shown.pc1.to_numpy(), y=shown.pc2.to_numpy(), mode="markers", name=input_set,
+                meta=input_set, showlegend=False, marker={**marker, "color": shown.cls.map(palette).to_numpy()},
+                customdata=shown[["cls", "sample", "pred", "correct"]].to_numpy(),
                 hovertemplate=f"{input_set}<br>class %{{customdata[0]}}, sample %{{customdata[1]}}"
-                              "<br>predicted %{customdata[2]} (correct: %{customdata[3]})<extra></extra>"), **where)
+                              "<br>predicted %{customdata[2]} (correct: %{customdata[3]})<extra></extra>"))
+            places.append(where)
         figure.update_xaxes(range=_padded(points.pc1), **where)
         figure.update_yaxes(range=_padded(points.pc2), **where)
+    add_panel_traces(figure, traces, places)
     for cls, colour in palette.items():  # the class key: colours, no data
         figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=cls, hoverinfo="skip",
                                       marker={"color": colour, "size": 9}))
@@ -222,13 +226,16 @@ def _model_lines(frame: pd.DataFrame, models: pd.DataFrame, styles: Mapping[str,
     present = set(frame.sweep)
     sweeps = list(dict.fromkeys([sweep for sweep in order if sweep in present] + list(frame.sweep)))
     figure = panel_grid(sweeps)
+    traces, where = [], []
     for (model_id, sweep), rows in frame.sort_values("eps").groupby(["model_id", "sweep"], sort=False):
         name = labels(model_id)
         for column, line in styles.items():
             hover = f"{name}<br>{sweep}<br>{column} at eps %{{x:g}}: %{{y:.3f}}<extra></extra>"
-            figure.add_scatter(x=rows.eps, y=rows[column], mode="lines+markers", name=name, legendgroup=name,
-                               meta=column, showlegend=False, line={"color": colours.get(name), **line},
-                               hovertemplate=hover, **panel_position(sweeps.index(sweep), len(sweeps)))
+            traces.append(dict(type="scatter", x=rows.eps.to_numpy(), y=rows[column].to_numpy(), mode="lines+markers",
+                               name=name, legendgroup=name, meta=column, showlegend=False,
+                               line={"color": colours.get(name), **line}, hovertemplate=hover))
+            where.append(panel_position(sweeps.index(sweep), len(sweeps)))
+    add_panel_traces(figure, traces, where)
     names = [labels(model_id) for model_id in model_order(frame.model_id, models)]
     add_model_entries(figure, names, colours)
     figure.update_xaxes(title_text="eps", title_standoff=4)

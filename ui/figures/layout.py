@@ -120,6 +120,14 @@ def panel_position(index: int, panels: int) -> dict[str, int]:
     return {"row": index // columns + 1, "col": index % columns + 1}
 
 
+def add_panel_traces(figure: go.Figure, traces: Sequence[Mapping], where: Sequence[Mapping[str, int]]) -> None:
+    """Add ``traces`` (plotly trace properties with their ``type``) to the panels of ``figure`` at ``where`` (each
+    a ``row`` and ``col``) in one call: plotly validates each trace once and lays out the figure once, not once
+    per trace (a 28-model chart adds hundreds)."""
+    if traces:
+        figure.add_traces(list(traces), rows=[place["row"] for place in where], cols=[place["col"] for place in where])
+
+
 def add_model_entries(figure: go.Figure, names: Sequence[str], colours: Mapping[str, str]) -> None:
     """The model legend: per name a plain line of its colour without data, in the name's legend group, so that
     a click hides every trace of that model (its traces are in the group, with ``showlegend=False``)."""

@@ -71,6 +71,7 @@ def test_latent_scatter_overlays_the_input_sets_in_one_panel_per_model() -> None
     assert [(trace.meta, trace.xaxis) for trace in data] == [("clean", "x"), ("pgd L2 eps=1", "x"),
                                                             ("clean", "x2"), ("pgd L2 eps=1", "x2")]
     assert data[0].marker.symbol == "circle" and data[1].marker.symbol == "x"
+    assert {trace.type for trace in data} == {"scattergl"}  # WebGL: a 28-model view draws 28,000 points
     assert len(set(data[0].marker.color)) == 3  # coloured by true class
     keys = [trace for trace in figure.data if trace.meta is None]
     assert [trace.name for trace in keys if trace.legend != "legend2"] == ["a", "b", "c"]
