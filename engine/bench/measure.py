@@ -21,6 +21,8 @@ from engine.config.schema import AttackConfig
 from engine.evaluation.budget import BudgetError, check_budget
 from engine.evaluation.predict import predict
 
+GRADIENTS_PER_ROUND = 10  # forward+backward passes timed in each round of ``measure_together``
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -59,11 +61,10 @@ def median_seconds(run: Callable[[], object], repeats: int, device: torch.device
     return statistics.median(_seconds(run, device) for _ in range(repeats))
 
 
-def gradient_seconds(model: nn.Module, x: torch.Tensor, y: torch.Tensor, repeats: int) -> float:
-    """Median time of one input-gradient forward+backward of ``model`` on the batch x [N, C, H, W]."""
-    run = partial(input_gradient, model, x, y)
-    run()
-    return median_seconds(run, max(repeats, 5), x.device)
+def _gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, count: int) -> None:
+    """``count`` input-gradient forward+backward passes of ``model`` on the batch x [N, C, H, W]."""
+    for _ in range(count):
+        input_gradient(model, x, y)
 
 
 @contextmanager
@@ -124,19 +125,28 @@ def _warm_up(attack: Attack, model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 
 def measure_together(contestants: list[Contestant], model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                     cfg: AttackConfig, repeats: int) -> list[tuple[Measurement, torch.Tensor | None]]:
-    """Each contestant's measurement and fooled mask [images] on x [N, C, H, W], y [N], timed interleaved.
+                     cfg: AttackConfig,
+                     repeats: int) -> tuple[list[tuple[Measurement, torch.Tensor | None]], float]:
+    """Each contestant's measurement and fooled mask [images] on x [N, C, H, W], y [N], timed interleaved,
+    and the median time of one input-gradient forward+backward on the whole batch.
 
     Every contestant is warmed up (counted, judged) first; then each of the ``repeats`` rounds times
-    every contestant once, in order, so that a load drifting on a shared machine hits all alike.
+    ``GRADIENTS_PER_ROUND`` forward+backward passes and every contestant once, in order, so that a load
+    drifting on a shared machine hits the limit and the attacks alike (timed once before a setting, the
+    limit moved by up to 50 % between settings on a busy 2-core machine).
     """
     batches = [(c.attack, x[:c.images], y[:c.images]) for c in contestants]
     warm = [_warm_up(attack, model, xs, ys, cfg) for attack, xs, ys in batches]
+    gradients = partial(_gradients, model, x, y, GRADIENTS_PER_ROUND)
+    gradients()
+    gradient_times: list[float] = []
     times: list[list[float]] = [[] for _ in batches]
     for _ in range(repeats):
+        gradient_times.append(_seconds(gradients, x.device) / GRADIENTS_PER_ROUND)
         for (attack, xs, ys), spent in zip(batches, times, strict=True):
             spent.append(_seconds(partial(attack, xs, ys), x.device))
-    return [(w.measurement(statistics.median(spent)), w.fooled) for w, spent in zip(warm, times, strict=True)]
+    measured = [(w.measurement(statistics.median(spent)), w.fooled) for w, spent in zip(warm, times, strict=True)]
+    return measured, statistics.median(gradient_times)
 
 
 def efficiency(passes: float | None, forward_backward_seconds: float, run: Measurement) -> float | None:

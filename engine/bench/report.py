@@ -126,7 +126,8 @@ def _notes(report: BenchReport) -> list[str]:
              f"(clean accuracy {setup['clean_accuracy']:.1%}), {setup['device']}, {setup['torch_threads']} "
              f"torch threads; peers: {peers}. Every repeat times ours, then each peer, on the same model and "
              f"images; the median of {setup['repeats']} repeats after a warm-up counts. passes x one input-gradient "
-             "forward+backward (measured before each setting) is the limit; efficiency = limit time / the run's time.",
+             "forward+backward (timed in every round, its median) is the limit; efficiency = limit time / the "
+             "run's time.",
              "success: share of the images misclassified after the attack, judged by the engine (budget checked, "
              "then prediction != label); median norm: of x_adv - x in the row's norm, over the fooled images. "
              "C&W's passes are the Adam iterations as run (early abort shrinks the batch).",

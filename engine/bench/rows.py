@@ -12,7 +12,7 @@ from torch import nn
 from engine.attacks.registry import ATTACKS, make_attack
 from engine.bench import peers
 from engine.bench.entries import BenchSetting
-from engine.bench.measure import Contestant, Measurement, efficiency, gradient_seconds, measure_together
+from engine.bench.measure import Contestant, Measurement, efficiency, measure_together
 from engine.bench.peers import Reference
 from engine.config.schema import AttackConfig
 
@@ -86,18 +86,17 @@ def bench_setting(setting: BenchSetting, model: nn.Module, x: torch.Tensor, y: t
                   subset: int) -> BenchRow:
     """Our attack and every installed peer's on x [N, C, H, W], y [N], timed interleaved and judged.
 
-    A peer marked ``subset`` runs on the first ``subset`` images. The forward+backward time is measured
-    right before, so that a drifting load on a shared machine moves the limit and the attacks together.
+    A peer marked ``subset`` runs on the first ``subset`` images. The forward+backward time is timed in
+    the same rounds, so that a drifting load on a shared machine moves the limit and the attacks together.
     """
     cfg = setting.config
     log.info("bench %s %s %d steps", cfg.name, cfg.norm, cfg.steps)
-    fb_seconds = gradient_seconds(model, x, y, repeats)
     missing = {r.peer: peers.missing(r.peer) for r in setting.references}
     present = [r for r in setting.references if not missing[r.peer]]
     contestants = [Contestant(make_attack(model, cfg, torch.Generator().manual_seed(0)), len(x))]
     contestants += [Contestant(r.build(model, cfg, torch.Generator().manual_seed(0)),
                                min(subset, len(x)) if r.subset else len(x)) for r in present]
-    (ours, fooled), *theirs = measure_together(contestants, model, x, y, cfg, repeats)
+    [(ours, fooled), *theirs], fb_seconds = measure_together(contestants, model, x, y, cfg, repeats)
     measured = {id(r): m for r, (m, _) in zip(present, theirs, strict=True)}  # one peer may have two references
     results = [_peer_result(setting, r, measured[id(r)], ours, fooled, len(x), fb_seconds) if id(r) in measured
                else PeerResult(r.peer, None, None, None, missing[r.peer], r.same_work, r.variant)

@@ -16,6 +16,7 @@ from engine.attacks.norms import (
     perturbation_norm,
     project_l1_ball,
     project_l1_box,
+    project_l1_box_from,
     room_along,
     sparse_sign,
     steepest_l1_box,
@@ -113,6 +114,20 @@ def test_newton_steps_match_the_sorted_breakpoints(monkeypatch) -> None:
         assert torch.equal(projected, project_l1_box(v, 10.0, -x, 1 - x))
 
 
+def test_a_guessed_threshold_changes_the_path_not_the_projection() -> None:
+    """Started anywhere (0, below, at, above the root, beyond every magnitude), the search ends on the
+    same projection and threshold, to the last bit, with every row settled by Newton steps."""
+    generator = torch.Generator().manual_seed(5)
+    x = torch.rand(64, 784, generator=generator)
+    v = torch.randn(x.shape, generator=generator) * 0.3 * (torch.rand(x.shape, generator=generator) < 0.2)
+    v[:4] *= 0.001  # rows inside the ball: lam 0 whatever the guess
+    projected, lam = project_l1_box_from(v, 10.0, -x, 1 - x)
+    assert (lam[:4] == 0).all() and (lam[4:] > 0).all()
+    for guess in (torch.zeros_like(lam), 0.5 * lam, lam, 1.7 * lam + 1e-3, torch.full_like(lam, 10.0)):
+        again, lam_again = project_l1_box_from(v, 10.0, -x, 1 - x, guess)
+        assert torch.equal(again, projected) and torch.equal(lam_again, lam)
+
+
 def test_feasible_points_are_left_alone() -> None:
     v = torch.tensor([[0.2, -0.1, 0.0, 0.3]], dtype=torch.float64)
     assert torch.equal(project_l1_ball(v, 1.0), v)
@@ -191,6 +206,23 @@ def test_pgd_is_unchanged_by_the_newton_steps(lenet, batch, monkeypatch) -> None
     ours = attack(lenet, "pgd", 10.0, steps=10)(x, y)
     monkeypatch.setattr(norms, "NEWTON_EVALUATIONS", 0)
     assert torch.equal(ours, attack(lenet, "pgd", 10.0, steps=10)(x, y))
+
+
+@pytest.mark.real_data
+def test_pgd_is_unchanged_by_starting_each_threshold_search_at_the_last(lenet, batch, monkeypatch) -> None:
+    """The L1 step starts each projection's search at the last threshold; cold searches give the same images."""
+    x, y = batch
+    ours = attack(lenet, "pgd", 10.0, steps=10)(x, y)
+    warm_search = norms.project_l1_box_from
+    guesses = []
+
+    def cold(v, eps, lower, upper, guess=None):
+        guesses.append(guess)
+        return warm_search(v, eps, lower, upper)
+
+    monkeypatch.setattr(norms, "project_l1_box_from", cold)
+    assert torch.equal(ours, attack(lenet, "pgd", 10.0, steps=10)(x, y))
+    assert guesses[0] is None and all(g is not None for g in guesses[1:])
 
 
 @pytest.mark.real_data
