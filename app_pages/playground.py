@@ -3,10 +3,8 @@ per model, then each model's details with downloads of its adversarial image and
 
 import math
 
-import numpy as np
 import streamlit as st
 import torch
-from PIL import Image
 
 from engine.attacks.registry import ATTACKS, validate_attack
 from engine.config.schema import AttackConfig
@@ -19,25 +17,14 @@ from ui.charts import export_name, show_chart
 from ui.figures.labels import ModelLabels, number_label
 from ui.figures.playground import probability_bars, summary_table
 from ui.models import load_model, test_split
+from ui.pictures import SHOWN_PIXELS, picture, tensor_picture
 from ui.state import shared_number, shared_radio, shared_selectbox, shared_toggle
 from ui.study import Study, StudyError, require_study
 from ui.widgets import model_select
 
 PLAYGROUND_ATTACKS = ("fgsm", "pgd", "apgd", "deepfool", "cw", "jsma", "noise")
 DEFAULT_EPS = {"Linf": 0.1, "L2": 1.0, "L1": 10.0, "L0": 20.0}
-SHOWN_PIXELS = 168
 OPEN_DETAILS_UP_TO = 4  # more models than this: their details start collapsed
-
-
-def _picture(x: np.ndarray) -> Image.Image:
-    """[H, W, C] in [0, 1] as a picture enlarged with square pixels."""
-    pixels = np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8)
-    image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
-    return image.resize((SHOWN_PIXELS, SHOWN_PIXELS * image.height // image.width), Image.Resampling.NEAREST)
-
-
-def _as_picture(x: torch.Tensor) -> Image.Image:
-    return _picture(x[0].permute(1, 2, 0).cpu().numpy())
 
 
 def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
@@ -55,7 +42,7 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
         index = shared_number(st.container(), f"Test image (0-{len(split) - 1})", "pg_index", 0, len(split) - 1, 0,
                               key="pg_index")
         label, x = int(split.labels[index]), to_unit(split.images[index:index + 1])
-        st.image(_as_picture(x), caption=f"Test image {index}; true class: {classes[label]}", width=SHOWN_PIXELS)
+        st.image(tensor_picture(x), caption=f"Test image {index}; true class: {classes[label]}", width=SHOWN_PIXELS)
         return x, label
     # Any file type is taken, so that a refused file is explained here, in the page, not in the uploader's tooltip.
     upload = st.file_uploader(f"An image ({', '.join(FORMATS)}; at most {MAX_UPLOAD_BYTES // 2**20} MB)",
@@ -78,7 +65,7 @@ def _chosen_image(dataset: str) -> tuple[torch.Tensor, int | None]:
     file_width, file_height = decoded.size
     original.image(preview(image), caption=f"Uploaded {decoded.format} ({file_width} x {file_height}, "
                                            f"{decoded.mode})", width=SHOWN_PIXELS)
-    model_input.image(_as_picture(x), caption=f"Model input ({channels} x {height} x {width})")
+    model_input.image(tensor_picture(x), caption=f"Model input ({channels} x {height} x {width})")
     known = st.selectbox("True class (optional)", ["unknown", *classes], key="pg_label")
     return x, None if known == "unknown" else classes.index(known)
 
@@ -144,11 +131,11 @@ def _show(model_id: str, result: PlaygroundResult, classes: tuple[str, ...], cfg
     """One model's original, adversarial and amplified perturbation, verdict, downloads and class probabilities."""
     pictures, bars = st.columns(2)
     before, after, change = pictures.columns(3)
-    before.image(_as_picture(result.x), caption=f"prediction on the original: {classes[result.clean_pred]}",
+    before.image(tensor_picture(result.x), caption=f"prediction on the original: {classes[result.clean_pred]}",
                  width="stretch")
-    after.image(_as_picture(result.x_adv), caption=f"prediction on the adversarial: {classes[result.adv_pred]}",
+    after.image(tensor_picture(result.x_adv), caption=f"prediction on the adversarial: {classes[result.adv_pred]}",
                 width="stretch")
-    change.image(_picture(amplified(result.x, result.x_adv)), caption="perturbation, amplified", width="stretch")
+    change.image(picture(amplified(result.x, result.x_adv)), caption="perturbation, amplified", width="stretch")
     with pictures:
         st.caption(f"{result.verdict}; ||d||_{cfg.norm.removeprefix('L')} = {result.perturbation:.4g}; "
                    f"attack took {result.seconds * 1000:.0f} ms")

@@ -38,6 +38,7 @@ PAGES = (
     Page(f"{PAGES_DIR}/svcca.py", "SVCCA", ":material/stacked_line_chart:"),
     Page(f"{PAGES_DIR}/norms.py", "Norms and boundary", ":material/straighten:"),
     Page(f"{PAGES_DIR}/training.py", "Training curves", ":material/show_chart:"),
+    Page(f"{PAGES_DIR}/robust_datasets.py", "Robust datasets", ":material/auto_fix_high:"),
     Page(f"{PAGES_DIR}/playground.py", "Attack playground", ":material/bolt:"),
     Page(f"{PAGES_DIR}/papers.py", "Papers", ":material/menu_book:"),
 )

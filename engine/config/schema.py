@@ -16,6 +16,7 @@ from typing import Any
 
 TRAINING_MODES = ("standard", "pgd", "fast", "robust_dataset", "pregenerated")
 ROBUST_INITS = ("image", "noise")
+ROBUST_SCHEDULES = ("constant", "cosine")  # the robust-dataset step length over its steps
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine", "step")
 # Bounds on sizes, so that a typo (epochs = 1e12) is refused when the config loads, not after days.
@@ -65,6 +66,7 @@ class TrainingConfig:
     robust_steps: int = 100  # robust_dataset: normalised L2 gradient steps per constructed image
     robust_alpha: float = 0.1  # robust_dataset: L2 length of each step in pixel space
     robust_init: str = "image"  # robust_dataset: start from another training image, or from uniform noise
+    robust_schedule: str = "constant"  # robust_dataset: step length constant, or cosine-decayed to 0 over the steps
     robust_samples: int = 0  # robust_dataset: training images reconstructed; 0 = all
     seed: int = 0  # seed of initialisation, shuffling, augmentation and random starts
     samples: int = 0  # first N images of the study's training set this model learns from; 0 = all
@@ -95,6 +97,7 @@ class TrainingConfig:
             require(math.isfinite(self.robust_alpha) and self.robust_alpha > 0, f"{path}.robust_alpha",
                     f"must be a finite number > 0, got {self.robust_alpha}")
             require(self.robust_init in ROBUST_INITS, f"{path}.robust_init", f"one of {ROBUST_INITS}")
+            require(self.robust_schedule in ROBUST_SCHEDULES, f"{path}.robust_schedule", f"one of {ROBUST_SCHEDULES}")
             require(self.robust_samples >= 0, f"{path}.robust_samples", "must be >= 0")
 
     def _validate_threat(self, path: str) -> None:

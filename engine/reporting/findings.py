@@ -26,6 +26,7 @@ from engine.core.fs import read_json
 from engine.evaluation.intervals import interval_text
 from engine.reporting.markdown import table
 from engine.reporting.papers import PARK_SO_EXAMPLES, PARK_SO_SECONDS
+from engine.reporting.robust_datasets import robust_dataset_summary
 from engine.results import read_table
 from engine.results.io import require_study
 
@@ -43,7 +44,8 @@ NO_PROTECTION = 0.05
 # than half the white-box PGD-Linf accuracy of a model adversarially trained with PGD-Linf itself.
 WHITE_BOX_SHARE = 0.5
 
-ANALYSIS_TABLES = ("boundary", "norm_ratios", "a_distance", "svcca", "pca", "training_curves")
+# the tables read besides robust_accuracy and models (robust_datasets: how well robust datasets converged)
+ANALYSIS_TABLES = ("boundary", "norm_ratios", "a_distance", "svcca", "pca", "training_curves", "robust_datasets")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,19 @@ class Study:
     def present(self, roles: Sequence[str]) -> list[str]:
         """The ids of the models playing those of ``roles`` that the study has, in order."""
         return [self.roles[role] for role in roles if self.roles.get(role) in self.models.index]
+
+    def convergence(self, model: str) -> str:
+        """How closely ``model``'s robust dataset matched its targets' features, as a sentence after a space (""
+        when the study has not measured it)."""
+        summary = robust_dataset_summary(self.tables.get("robust_datasets", pd.DataFrame()))
+        row = summary[summary.model_id == model]
+        if row.empty:
+            return ""
+        found = row.iloc[0]
+        return (f" The {found.images:,} images re-drawn for {model} end at a median {found.median_relative:.3f} of "
+                f"||g(x)|| from their targets' features (90th percentile {found.p90_relative:.3f}; the searches "
+                f"started at {found.median_start_relative:.2f}), and {found.source_model_id} gives "
+                f"{found.source_agrees:.0%} of them their label.")
 
     def pregenerated(self, attacks: Sequence[str], augment: bool) -> str:
         """The one model trained on Park & So's pre-generated examples of exactly ``attacks``, with or
@@ -224,7 +239,8 @@ def robust_dataset(study: Study) -> tuple[str, bool, str]:
     ours = (f"{robust} (re-drawn through {source}) gains {gains['L2']:+.1%} over {standard} under PGD-L2 1 "
             f"({kept:.0%} of its source's gain), {gains['Linf']:+.1%} under PGD-Linf 0.1 and {gains['L1']:+.1%} "
             f"under PGD-L1 10; {robust_linf} gains {linf_gain:+.1%} under PGD-Linf 0.1. {robust}'s smallest gain, "
-            f"under PGD-{weakest}, is {'below' if unprotected else 'above'} {_points(NO_PROTECTION)}.")
+            f"under PGD-{weakest}, is {'below' if unprotected else 'above'} {_points(NO_PROTECTION)}."
+            + study.convergence(robust))
     return ours, unprotected, _accuracy_table(study, GARAEV_ROLES)
 
 
@@ -250,7 +266,7 @@ def architectures(study: Study) -> tuple[str, bool, str]:
     lenet = study.roles.get("robust_l2")
     ours = (f"{pgd_linf}/{pgd_l2} beat {standard} in their norm: {'yes' if trained else 'no'}; "
             f"{robust} gains {gains['L2']:+.1%} under PGD-L2 1 and {gains['Linf']:+.1%} under PGD-Linf 0.1"
-            + (f" (compare {lenet} on LeNet5 above)." if lenet else "."))
+            + (f" (compare {lenet} on LeNet5 above)." if lenet else ".") + study.convergence(robust))
     return ours, trained and min(gains.values()) < NO_PROTECTION, _accuracy_table(study, RESNETS)
 
 

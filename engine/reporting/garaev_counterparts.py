@@ -108,7 +108,7 @@ def _robust_table(paper: PaperTable, robust_role: str, source_role: str) -> Buil
         text = (f"{robust} keeps less accuracy than {source} on {below} of {len(ours)} attacked rows; at the standard "
                 f"budgets it keeps {share(standard['FGSM', 'Linf'])} under FGSM-Linf 0.1 against "
                 f"{share(standard['FGSM', 'L2'])} under FGSM-L2 1, {share(standard['PGD', 'Linf'])} under PGD-Linf "
-                f"0.1 against {share(standard['PGD', 'L2'])} under PGD-L2 1.")
+                f"0.1 against {share(standard['PGD', 'L2'])} under PGD-L2 1." + study.convergence(robust))
         sweep = _sweep(study, robust, "pgd", "Linf")
         return checked(paper, "The model trained on the robust dataset keeps less accuracy than the adversarially "
                        "trained model it was drawn through, and Linf attacks hurt it most (\"all attacks with an "
@@ -119,7 +119,9 @@ def _robust_table(paper: PaperTable, robust_role: str, source_role: str) -> Buil
                        "standard radii (Linf 0.025 -> 0.1, L2 0.25 -> 1), L1 0.5 -> 5, Linf 0.25 -> 0.5 (our "
                        "largest); our PGD runs 20 steps, C&W 5 x 100 steps, DeepFool up to 50.",
                        [_compare([robust, source], sweep, 0.1),
-                        View("accuracy", "Robust accuracy heatmaps of both", (("models", f"{robust},{source}"),))])
+                        View("accuracy", "Robust accuracy heatmaps of both", (("models", f"{robust},{source}"),)),
+                        View("robust_datasets", f"The robust dataset of {robust}: convergence and samples",
+                             (("models", robust), ("robust_model", robust)))])
     return guarded(paper, build)
 
 

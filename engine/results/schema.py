@@ -125,6 +125,18 @@ TABLES: dict[str, pa.Schema] = {
         ("steps", pa.int64()),  # DeepFool iterations (0: already misclassified)
         ("success", pa.bool_()),
     ]),
+    # Robust datasets (Ilyas et al. 2019): how closely each re-drawn training image matches the
+    # penultimate features of the image it stands for, under the source model (as quantised to uint8).
+    "robust_datasets": pa.schema([
+        ("model_id", pa.string()),  # the model trained on the robust dataset
+        ("source_model_id", pa.string()),  # the model whose features were matched
+        ("sample", pa.int64()),  # index in the training set
+        ("label", pa.int64()),
+        ("feature_distance", pa.float64()),  # ||g(x_r) - g(x)||_2
+        ("relative_distance", pa.float64()),  # the same over ||g(x)||_2: 0 = matched; about 1 = an unrelated image
+        ("start_relative_distance", pa.float64()),  # the same for the starting point of the search
+        ("source_pred", pa.int64()),  # the source model's class for x_r
+    ]),
     "sanity_checks": pa.schema([
         ("check", pa.string()),  # engine.reporting.sanity check name
         ("model_id", pa.string()),

@@ -23,7 +23,7 @@ from engine.data.split import Split, read_split, save_split, to_uint8
 from engine.evaluation.sweep import craft_run, craft_sets
 from engine.study.context import Context
 from engine.study.jobs import TrainJob
-from engine.training.robust_dataset import robust_split
+from engine.training.robust_dataset import RobustRecipe, robust_split
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,26 +77,39 @@ def _cached_split(path: Path, classes: tuple[str, ...], build: Callable[[], Spli
     return _cached(path, partial(read_split, classes=classes), build, save_split)
 
 
-def robust_preview_path(out: Path, model_id: str) -> Path:
-    """Where the first ``ROBUST_PREVIEW`` images of a robust_dataset model's training set are kept."""
-    return out / "robust_sets" / f"{model_id}.safetensors"
+def robust_preview_path(out: Path, model_id: str, original: bool = False) -> Path:
+    """Where the first ``ROBUST_PREVIEW`` images of a robust_dataset model's training set are kept (or,
+    with ``original``, the training images they were re-drawn for)."""
+    return out / "robust_sets" / f"{model_id}{'.original' if original else ''}.safetensors"
+
+
+def robust_recipe(spec: ModelConfig, ctx: Context) -> RobustRecipe:
+    """How ``spec``'s robust dataset is drawn (a robust_dataset model)."""
+    cfg = spec.training
+    return RobustRecipe(cfg.robust_steps, cfg.robust_alpha, cfg.robust_schedule, cfg.robust_init, cfg.seed,
+                        ctx.study.evaluation.batch_size)
+
+
+def robust_originals(spec: ModelConfig, ctx: Context) -> Split:
+    """The training images a robust_dataset model's set re-draws."""
+    return ctx.split("train").head(spec.training.samples).head(spec.training.robust_samples)
 
 
 def training_split(spec: ModelConfig, ctx: Context) -> Split:
     """The training set: the dataset's, or for robust_dataset the one re-drawn through the source model."""
     cfg = spec.training
-    train = ctx.split("train").head(cfg.samples)
     if cfg.mode != "robust_dataset":
-        return train
+        return ctx.split("train").head(cfg.samples)
+    originals, recipe = robust_originals(spec, ctx), robust_recipe(spec, ctx)
     inputs = {"seed": cfg.seed, "steps": cfg.robust_steps, "alpha": cfg.robust_alpha, "init": cfg.robust_init,
-              "samples": cfg.robust_samples}
+              "samples": cfg.robust_samples, "schedule": cfg.robust_schedule}
 
     def build() -> Split:
-        return robust_split(ctx.frozen(cfg.source), train.head(cfg.robust_samples), cfg.robust_steps,
-                            cfg.robust_alpha, cfg.robust_init, cfg.seed, ctx.study.evaluation.batch_size, ctx.device)
+        return robust_split(ctx.frozen(cfg.source), originals, recipe, ctx.device)
 
-    robust = _cached_split(_cache_path(ctx, f"robust-{cfg.source}", cfg.source, inputs), train.classes, build)
+    robust = _cached_split(_cache_path(ctx, f"robust-{cfg.source}", cfg.source, inputs), originals.classes, build)
     save_split(robust_preview_path(ctx.out, spec.id), robust.head(ROBUST_PREVIEW))
+    save_split(robust_preview_path(ctx.out, spec.id, original=True), originals.head(ROBUST_PREVIEW))
     return robust
 
 

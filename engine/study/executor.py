@@ -25,10 +25,11 @@ from engine.models.checkpoints import import_weights, save_checkpoint
 from engine.models.classifier import Classifier, parameter_count
 from engine.results.io import write_part
 from engine.results.schema import schema_for
-from engine.study.artifacts import pregenerated_sets, training_split, transfer_set
+from engine.study.artifacts import pregenerated_sets, robust_originals, robust_recipe, training_split, transfer_set
 from engine.study.context import Context
 from engine.study.jobs import AnalysisJob, AttackJob, Job, SweepAnalysisJob, TrainJob
 from engine.training.loop import TrainedModel, attack_step, train_model
+from engine.training.robust_dataset import feature_match
 
 log = logging.getLogger(__name__)
 Probe = Callable[[Classifier], float]
@@ -115,6 +116,19 @@ def _run_import(job: TrainJob, ctx: Context, job_hash: str) -> None:
     write_part(ctx.out, "models", job.id, pd.DataFrame([row]), job_hash)
 
 
+def _feature_match_rows(spec: ModelConfig, ctx: Context, redrawn: Split) -> pd.DataFrame:
+    """The robust_datasets rows of a robust_dataset model: per re-drawn image, how closely it matches."""
+    source, originals = spec.training.source, robust_originals(spec, ctx)
+    match = feature_match(ctx.frozen(source), originals, redrawn, robust_recipe(spec, ctx), ctx.device)
+    log.info("%s: median feature distance left %.3f of ||g(x)|| (starts: %.3f)", spec.id,
+             match.relative.median().item(), match.start_relative.median().item())
+    return pd.DataFrame({"model_id": spec.id, "source_model_id": source, "sample": range(len(redrawn)),
+                         "label": originals.labels.numpy(), "feature_distance": match.distance.numpy(),
+                         "relative_distance": match.relative.numpy(),
+                         "start_relative_distance": match.start_relative.numpy(),
+                         "source_pred": match.source_pred.numpy()})
+
+
 def _run_train(job: TrainJob, ctx: Context, job_hash: str, progress: bool) -> None:
     if job.model.checkpoint:
         _run_import(job, ctx, job_hash)
@@ -122,6 +136,8 @@ def _run_train(job: TrainJob, ctx: Context, job_hash: str, progress: bool) -> No
     checkpoint = ctx.checkpoint(job.model.id)
     resume = checkpoint.with_suffix(".resume.safetensors")
     train = training_split(job.model, ctx)
+    if job.model.training.mode == "robust_dataset":
+        write_part(ctx.out, "robust_datasets", job.id, _feature_match_rows(job.model, ctx, train), job_hash)
     trained = train_model(job.model, ctx.study.data.dataset, train, ctx.split("test"), ctx.device, progress,
                           resume, job_hash, _epoch_probes(job.model, ctx), pregenerated_sets(job.model, ctx))
     save_checkpoint(trained.model, checkpoint, {"arch": job.model.arch, "dataset": ctx.study.data.dataset,

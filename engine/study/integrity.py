@@ -88,7 +88,7 @@ def owned_files(job: Job, out: Path) -> list[Path]:
         checkpoint = checkpoint_path(out, job.id)
         files += [checkpoint, sidecar(checkpoint)]
         if job.model.training.mode == "robust_dataset":
-            files.append(robust_preview_path(out, job.id))
+            files += [robust_preview_path(out, job.id), robust_preview_path(out, job.id, original=True)]
     return files
 
 

@@ -18,16 +18,21 @@ from engine.core.hashing import content_hash, file_digest, non_default
 
 @dataclass(frozen=True)
 class TrainJob:
-    """Train one model (or import one with a ``checkpoint``); writes its per-epoch curves (none for an
-    imported model), then its row of the models table."""
+    """Train one model (or import one with a ``checkpoint``); writes how well a robust dataset matched
+    its source's features (robust_dataset models), its per-epoch curves (none for an imported model),
+    then its row of the models table."""
 
     model: ModelConfig
     kind: ClassVar[str] = "train"
-    tables: ClassVar[tuple[str, ...]] = ("training_curves", "models")
 
     @property
     def id(self) -> str:
         return self.model.id
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        robust = ("robust_datasets",) if self.model.training.mode == "robust_dataset" else ()
+        return (*robust, "training_curves", "models")
 
     def hash(self, study: StudyConfig) -> str:
         if self.model.checkpoint:  # imported: its weights decide, wherever the file lies
