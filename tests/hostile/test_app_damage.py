@@ -28,7 +28,7 @@ SHIPPED = REPO / "precomputed" / "fashion_mnist"  # copied: cheaper than running
 OVERVIEW, ACCURACY, SVCCA, LATENT = (f"app_pages/{name}.py" for name in ("overview", "accuracy", "svcca", "latent"))
 PLAYGROUND = "app_pages/playground.py"
 ALL_PAGES = [OVERVIEW, ACCURACY, "app_pages/compare.py", "app_pages/losses.py", LATENT, SVCCA,
-             "app_pages/norms.py", "app_pages/training.py", PLAYGROUND]
+             "app_pages/norms.py", "app_pages/training.py", "app_pages/robust_datasets.py", PLAYGROUND]
 MODEL = "standard"  # a LeNet5 of the shipped study
 LONG_NAME = "x" * 300 + ".parquet"  # over the 255 bytes a file name may have
 

@@ -22,7 +22,7 @@ MODEL_ROW = 64  # pixels per model: its two boxes
 START_COLOUR = "#9e9e9e"  # the starting points' boxes, the same for every model
 KEY = {"search start": START_COLOUR, "re-drawn image (the model's colour)": "#555555"}
 DISTANCE_FLOOR = 1e-4  # relative distances below this are drawn at it on the log axis
-DISTANCE_TITLE = "||g(x_r) - g(x)|| / ||g(x)||  (log; 0 = features matched, about 1 = an unrelated image)"
+DISTANCE_TITLE = "feature distance left, ||g(x_r) - g(x)|| / ||g(x)|| (log)"
 
 
 def feature_distance_boxes(rows: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
