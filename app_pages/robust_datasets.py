@@ -40,7 +40,8 @@ model_col, _ = st.columns([3, 2])
 model_ids = model_select(model_col, rows, study.models)
 chosen = rows[rows.model_id.isin(model_ids)]
 show_chart(cached_figure(feature_distance_boxes)(chosen, study.models), study.name, "robust_datasets")
-summary = robust_dataset_summary(chosen)
+rank = {model_id: index for index, model_id in enumerate(model_ids)}
+summary = robust_dataset_summary(chosen).sort_values("model_id", key=lambda ids: ids.map(rank))
 st.dataframe(summary, hide_index=True, column_config={
     "model_id": "model", "source_model_id": "source model",
     "median_relative": st.column_config.NumberColumn("median distance left", format="%.3f"),

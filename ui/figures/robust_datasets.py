@@ -22,6 +22,7 @@ MODEL_ROW = 64  # pixels per model: its two boxes
 START_COLOUR = "#9e9e9e"  # the starting points' boxes, the same for every model
 KEY = {"search start": START_COLOUR, "re-drawn image (the model's colour)": "#555555"}
 DISTANCE_FLOOR = 1e-4  # relative distances below this are drawn at it on the log axis
+DISTANCE_TICKS = (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0)
 DISTANCE_TITLE = "feature distance left, ||g(x_r) - g(x)|| / ||g(x)|| (log)"
 
 
@@ -46,7 +47,8 @@ def feature_distance_boxes(rows: pd.DataFrame, models: pd.DataFrame) -> go.Figur
     add_key_entries(figure, {key: {"mode": "markers", "marker": {"color": colour, "symbol": "square", "size": 12}}
                              for key, colour in KEY.items()})
     figure.update_layout(boxmode="group")
-    figure.update_xaxes(type="log", title_text=DISTANCE_TITLE, title_standoff=4)
+    figure.update_xaxes(type="log", title_text=DISTANCE_TITLE, title_standoff=4, tickvals=DISTANCE_TICKS,
+                        ticktext=[f"{tick:g}" for tick in DISTANCE_TICKS])
     figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed", automargin=True)
     figure.update_layout(margin={"l": round(CHAR_WIDTH * max(map(len, names)))})
     return legends_below(figure, MODEL_ROW * len(order), PANEL_TOP,
