@@ -48,8 +48,16 @@ NAMES = {"FGSM": "fgsm", "JSMA": "jsma", "C&W": "cw"}
 TEST_COLUMNS = ("Clean", *SETS)
 WINDOW = 2 / 5  # the paper's epoch window, 20-50 of 50 (LeNet5): from two fifths of training on
 MUCH_LOWER = 0.10  # "much lower than clean": at least 10 points below
-SETTING = (f"{FASHION}; our pre-generated models train 5 epochs on 10,000 images (theirs 50 epochs on MNIST's "
-           "60,000); surrogates are LeNet5s trained with another seed.")
+
+
+def _setting(study: Study) -> str:
+    """How our pre-generated models were trained, from the models table, next to the paper's."""
+    pregen = study.models[study.models.training_mode == "pregenerated"]
+    epochs = "/".join(f"{epochs:g}" for epochs in sorted(set(pregen.epochs)))
+    low, high = int(pregen.train_samples.min()), int(pregen.train_samples.max())
+    return (f"{FASHION}; our pre-generated models train {epochs} epochs on {low:,} to {high:,} images, clean and "
+            "adversarial (theirs 50 epochs on MNIST's 60,000 clean images and their adversarial examples); "
+            "surrogates are LeNet5s trained with another seed.")
 
 Values = dict[tuple[str, str], float]  # (trained-model row, test column) -> accuracy in percent
 
@@ -173,7 +181,7 @@ def _table2(study: Study) -> Counterpart:
                                                                                   *PARK_T2.columns[1:]]), checks,
                    "`training_curves` of the models shown on the test sets clean and *-from-" + study.model("attacker")
                    + ", epochs from 2/5 of each model's training on: max and median of accuracy.",
-                   SETTING + " Window: epochs >= 2/5 of training (theirs 20-50 of 50).",
+                   _setting(study) + " Window: epochs >= 2/5 of training (theirs 20-50 of 50).",
                    [View("training", "Per-epoch curves of the pre-generated models",
                          (("models", ",".join(models.values())),))])
 
@@ -212,7 +220,7 @@ def _table4(study: Study) -> Counterpart:
                                                *(f"{c}: max / median / ours" for c in TEST_COLUMNS)]), checks,
                    f"`robust_accuracy`, rows with source_model_id {attacker} (FGSM Linf 0.2, JSMA L0 inf, C&W L2 inf) "
                    "of the models shown; clean from `models`.",
-                   SETTING + f" The study has no per-epoch test sets from {attacker}: ours is the final epoch "
+                   _setting(study) + f" The study has no per-epoch test sets from {attacker}: ours is the final epoch "
                    "(clean: the full test set).", [_transfer_view(study, list(models.values()))])
 
 
@@ -247,7 +255,7 @@ def _table5(study: Study) -> Counterpart:
                    pd.DataFrame(rows, columns=[*PARK_T5.columns[:2], "ours", *(f"{c} / ours" for c in
                                                                                PARK_T5.columns[2:])]), checks,
                    f"`robust_accuracy`, rows with source_model_id in ({', '.join(attackers.values())}) at FGSM Linf "
-                   "0.2, JSMA L0 inf, C&W L2 inf, of the 16 models shown.", SETTING + " Ours: the final epoch.",
+                   "0.2, JSMA L0 inf, C&W L2 inf, of the 16 models shown.", _setting(study) + " Ours: the final epoch.",
                    [_transfer_view(study, [_model(study, "Clean", True), _model(study, "Clean", False)])])
 
 
@@ -286,7 +294,8 @@ def _figure3(study: Study) -> Counterpart:
         f"{c}: Table 2 median / ours" for c in TEST_COLUMNS)]), checks,
         "`training_curves` of the models shown on clean and *-from-" + study.model("attacker") + " test sets; "
         "median over epochs from 2/5 of training on. The paper's numbers: Table 2's medians (the same runs).",
-        SETTING, [View("training", "Per-epoch curves, panels (a)-(d)", (("models", ",".join(models.values())),))])
+        _setting(study),
+        [View("training", "Per-epoch curves, panels (a)-(d)", (("models", ",".join(models.values())),))])
 
 
 def _panel_tests() -> list[tuple[str, Callable[[Values], bool]]]:
@@ -332,7 +341,7 @@ def _figure4(study: Study) -> Counterpart:
         "panel", "ours: M / M'", "clean, M vs M': paper / ours", "mean of FGSM, JSMA, C&W, M vs M': paper / ours"]),
         checks, "`robust_accuracy`, transfer rows from " + " and ".join(attackers.values()) + " of the models shown; "
         "clean from `models`. The paper's numbers: the medians of Tables 2 (M) and 4 (M').",
-        SETTING + " Ours: the final epoch.", [_transfer_view(study, [_model(study, r, a) for r in singles
+        _setting(study) + " Ours: the final epoch.", [_transfer_view(study, [_model(study, r, a) for r in singles
                                                                     for a in (True, False)])])
 
 
