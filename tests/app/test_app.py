@@ -102,6 +102,8 @@ def test_every_page_runs_on_the_shipped_study(page: str) -> None:
         assert at.button[0].label == "Attack"
     elif page.endswith("papers.py"):  # tests/app/test_papers_page.py tests it in depth
         assert at.expander and at.dataframe
+    elif page.endswith("robust_datasets.py"):  # tests/app/test_robust_datasets_page.py tests it in depth
+        assert plotly_specs(at) and all(spec["data"] for spec in plotly_specs(at)) and at.dataframe
     else:
         models = read_table(SHIPPED, "models")
         shown = [frame.value for frame in at.dataframe if "clean_accuracy" in frame.value.columns]  # the models
