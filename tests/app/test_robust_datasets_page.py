@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-from test_app import SHIPPED, open_app
+from test_app import SHIPPED, open_app, study_environment  # noqa: F401 (autouse: each test starts without $ATLAS_RESULTS)
 
 from engine.reporting.robust_datasets import robust_dataset_summary
 from engine.results import read_table, write_part
