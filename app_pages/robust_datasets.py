@@ -1,11 +1,15 @@
 """Robust datasets: how closely each re-drawn training image matches its target's robust features, and samples
 of the re-drawn images next to the images they stand for."""
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
+import torch
+from safetensors import SafetensorError
 
 from engine.data.datasets import DATASETS
-from engine.data.split import read_split
+from engine.data.split import Split, read_split
 from engine.reporting.robust_datasets import robust_dataset_summary
 from engine.study.artifacts import robust_preview_path
 from ui.charts import cached_figure, show_chart
@@ -13,7 +17,7 @@ from ui.figures.labels import ModelLabels
 from ui.figures.robust_datasets import feature_distance_boxes
 from ui.pictures import picture
 from ui.state import shared_number, shared_selectbox
-from ui.study import RUN_HINT, require_study
+from ui.study import RUN_HINT, damaged, require_study
 from ui.widgets import csv_download, model_select
 
 PAIR_PIXELS = 84  # width of each image of a pair
@@ -63,7 +67,22 @@ if not (redrawn_path.is_file() and original_path.is_file()):
     st.stop()
 spec = DATASETS.get(study.dataset)
 classes = spec.classes if spec else ()
-redrawn, original = read_split(redrawn_path, classes), read_split(original_path, classes)
+
+
+def _preview(path: Path) -> Split:
+    """A kept preview of images; a damaged file ends the page with what is wrong and how to rebuild it."""
+    try:
+        split = read_split(path, classes)
+    except (SafetensorError, OSError, ValueError, KeyError) as error:
+        raise damaged(path, f"it cannot be read as a set of images ({type(error).__name__})", study.path) from None
+    if split.images.dtype != torch.uint8 or split.images.ndim != 4 or len(split.images) != len(split.labels):
+        raise damaged(path, "it does not hold uint8 images [N, C, H, W] with a label each", study.path)
+    return split
+
+
+redrawn, original = _preview(redrawn_path), _preview(original_path)
+if redrawn.images.shape[1:] != original.images.shape[1:] or len(redrawn) != len(original):
+    raise damaged(original_path, f"its images do not pair with those of `{redrawn_path.name}`", study.path)
 count = shared_number(st.container(), f"Pairs shown (of {len(redrawn)} kept)", "robust_pairs", 1, len(redrawn),
                       min(16, len(redrawn)))
 of_model = rows[rows.model_id == shown_model].set_index("sample")

@@ -68,3 +68,14 @@ def test_a_study_without_robust_models_says_so(smoke_study: Path, tmp_path: Path
     write_part(study, "models", "all", pd.DataFrame(kept), "test")
     at = open_app(study, PAGE)
     assert not at.exception and "trains no model on a robust dataset" in at.info[0].value
+
+
+def test_a_damaged_sample_file_is_named_with_the_repair(smoke_study: Path, tmp_path: Path) -> None:
+    study = tmp_path / "damaged"
+    shutil.copytree(smoke_study, study)
+    preview = study / "robust_sets" / "lenet5_robust_dataset.original.safetensors"
+    preview.write_bytes(b"not a safetensors file")
+    at = open_app(study, PAGE)
+    assert not at.exception and at.dataframe  # the chart and table above still drawn
+    message = at.error[0].value
+    assert preview.name in message and "python -m engine run" in message
