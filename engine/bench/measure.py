@@ -56,11 +56,6 @@ def _seconds(run: Callable[[], object], device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def median_seconds(run: Callable[[], object], repeats: int, device: torch.device) -> float:
-    """Median wall time of ``repeats`` calls of ``run`` (the caller has warmed it up)."""
-    return statistics.median(_seconds(run, device) for _ in range(repeats))
-
-
 def _gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, count: int) -> None:
     """``count`` input-gradient forward+backward passes of ``model`` on the batch x [N, C, H, W]."""
     for _ in range(count):
