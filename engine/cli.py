@@ -14,6 +14,7 @@ from engine.core.device import DeviceError
 from engine.core.fs import DiskFullError
 from engine.data.loaders import ROOT_ENV, CorruptDataError, DataNotFoundError
 from engine.reporting.findings import findings_markdown
+from engine.reporting.noise import DRAWS
 from engine.reporting.paper_report import papers_markdown
 from engine.reporting.sanity import report, study_checks
 from engine.reporting.summary import study_summary
@@ -91,8 +92,19 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _draws(text: str) -> int:
+    """``--draws``: a whole number >= 0, or argparse's usage error before any work."""
+    try:
+        draws = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if draws < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {draws}")
+    return draws
+
+
 def _cmd_papers(args: argparse.Namespace) -> int:
-    print(papers_markdown(args.study), end="")
+    print(papers_markdown(args.study, args.draws), end="")
     return 0
 
 
@@ -173,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "and the study's side by side in the paper's layout, the checks of its claim and the verdict, or "
                     "why it is not reproducible here, as Markdown (docs/papers.md).")
     papers.add_argument("study", help="study directory, e.g. precomputed/fashion_mnist")
+    papers.add_argument("--draws", type=_draws, default=DRAWS,
+                        help="redraws of the study's accuracies that test each check against sampling noise "
+                             "(%(default)s; 0: none)")
     papers.set_defaults(handler=_cmd_papers)
 
     compute = commands.add_parser(

@@ -16,12 +16,14 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from engine.analysis.boundary import boundary_summary
+from engine.config.schema import EpochEvaluation
 from engine.core.fs import read_json
 from engine.evaluation.intervals import interval_text
 from engine.reporting.markdown import table
@@ -66,22 +68,25 @@ class MissingResult(LookupError):
 @dataclass(frozen=True)
 class Study:
     """A study's tables, with lookups by model, attack and eps, and the models its config casts in
-    the findings' roles."""
+    the findings' roles. The lookups index the tables once, so the tables are never changed in place:
+    a changed study is a copy (``dataclasses.replace``)."""
 
     accuracy: pd.DataFrame  # robust_accuracy
     models: pd.DataFrame  # models, indexed by model_id
     tables: dict[str, pd.DataFrame]  # the ANALYSIS_TABLES
     roles: dict[str, str] = field(default_factory=dict)  # role -> model id: the config's [findings.roles]
     device: str = ""  # where the study ran, as its manifest records it
+    epoch_samples: int = 0  # test images of each per-epoch attack set (the config's epoch_evaluation.samples)
 
     @classmethod
     def read(cls, path: str | Path) -> Study:
         path = require_study(path)
         manifest = read_json(path / "manifest.json")
-        roles = manifest.get("config", {}).get("findings", {}).get("roles", {})
+        config = manifest.get("config", {})
         return cls(read_table(path, "robust_accuracy"), read_table(path, "models").set_index("model_id"),
-                   {name: read_table(path, name) for name in ANALYSIS_TABLES}, dict(roles),
-                   str(manifest.get("device") or ""))
+                   {name: read_table(path, name) for name in ANALYSIS_TABLES}, dict(config.get("findings", {}).get(
+                       "roles", {})), str(manifest.get("device") or ""),
+                   int(config.get("epoch_evaluation", {}).get("samples", EpochEvaluation.samples)))
 
     def model(self, role: str) -> str:
         """The id of the model playing ``role``; ``MissingResult`` when the config casts none or the
@@ -113,27 +118,43 @@ class Study:
                 f"started at {found.median_start_relative:.2f}), and {found.source_model_id} gives "
                 f"{found.source_agrees:.0%} of them their label.")
 
+    @cached_property
+    def _pregenerated(self) -> dict[tuple[frozenset[str], bool], list[str]]:
+        """The pre-generated models by (their training attacks, whether augmented), in the models table's order."""
+        found: dict[tuple[frozenset[str], bool], list[str]] = {}
+        rows = self.models[self.models.training_mode == "pregenerated"]
+        for model, attacks, augment in zip(rows.index, rows.train_attacks, rows.augment, strict=True):
+            found.setdefault((frozenset(str(attacks).split("+")), bool(augment)), []).append(str(model))
+        return found
+
     def pregenerated(self, attacks: Sequence[str], augment: bool) -> str:
         """The one model trained on Park & So's pre-generated examples of exactly ``attacks``, with or
         without their augmentation; ``MissingResult`` when the study has none or several."""
-        found = [str(model) for model, row in self.models.iterrows()
-                 if row.training_mode == "pregenerated" and bool(row.augment) == augment
-                 and set(str(row.train_attacks).split("+")) == set(attacks)]
+        found = self._pregenerated.get((frozenset(attacks), augment), [])
         if len(found) != 1:
             raise MissingResult(f"one model pre-generated-trained on {'+'.join(attacks)} "
                                 f"{'with' if augment else 'without'} augmentation, found {len(found)}")
         return found[0]
 
+    @cached_property
+    def _cells(self) -> dict[tuple[str, str, str, float, str | None], tuple[float, int]]:
+        """Each accuracy row as (model, attack, norm, eps to 6 decimals, source or None) -> (accuracy, images);
+        of rows with the same key the first wins. Built once: the counterparts look up hundreds of cells."""
+        cells: dict[tuple[str, str, str, float, str | None], tuple[float, int]] = {}
+        columns = ("model_id", "attack", "norm", "eps", "source_model_id", "accuracy", "n")
+        for model, attack, norm, eps, source, value, n in self.accuracy[list(columns)].itertuples(index=False):
+            key = (str(model), str(attack), str(norm), _eps_key(eps), None if pd.isna(source) else str(source))
+            cells.setdefault(key, (float(value), int(n)))
+        return cells
+
     def measured(self, model: str, attack: str, norm: str, eps: float,
                  source: str | None = None) -> tuple[float, int]:
         """Accuracy of ``model`` under one attack at one eps (white-box, or crafted on ``source``) and the
         number of images it was judged on; ``MissingResult`` when the study has no such row."""
-        rows = self.accuracy[(self.accuracy.model_id == model) & (self.accuracy.attack == attack)
-                             & (self.accuracy.norm == norm) & np.isclose(self.accuracy.eps, eps)]
-        rows = rows[rows.source_model_id == source] if source else rows[rows.source_model_id.isna()]
-        if rows.empty:
+        found = self._cells.get((model, attack, norm, _eps_key(eps), source or None))
+        if found is None:
             raise MissingResult(f"{attack} {norm} eps {eps:g} on {model}" + (f" from {source}" if source else ""))
-        return float(rows.accuracy.iloc[0]), int(rows.n.iloc[0])
+        return found
 
     def accuracy_of(self, model: str, attack: str, norm: str, eps: float, source: str | None = None) -> float:
         """Accuracy of ``model`` under one attack at one eps (``measured`` without the image count)."""
@@ -154,6 +175,11 @@ class Study:
         if rows.empty:
             raise MissingResult(f"{table} of PGD-{norm} {eps:g} on {model}")
         return rows
+
+
+def _eps_key(eps: float) -> float:
+    """A radius as the accuracy lookups key it: to 6 decimals (the grids' radii differ far more)."""
+    return round(float(eps), 6)
 
 
 def _pct(value: float) -> str:

@@ -48,6 +48,7 @@ class Check:
     name: str
     paper: bool | None  # None: the paper's numbers do not allow it
     ours: bool
+    holds_in: float | None = None  # share of redraws of our accuracies in which ours holds (engine.reporting.noise)
 
 
 @dataclass(frozen=True)

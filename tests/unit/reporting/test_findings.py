@@ -126,12 +126,14 @@ def test_generation_times_name_the_device_the_manifest_records(shipped: Study) -
 
 
 def _set(study: Study, model: str, attack: str, norm: str, eps: float, accuracy: float,
-         source: str | None = None) -> None:
-    rows = study.accuracy
+         source: str | None = None) -> Study:
+    """A copy of ``study`` with one accuracy changed (a Study's tables are read, never changed in place)."""
+    rows = study.accuracy.copy()
     mask = (rows.model_id == model) & (rows.attack == attack) & (rows.norm == norm) & np.isclose(rows.eps, eps)
     mask &= rows.source_model_id == source if source else rows.source_model_id.isna()
     assert mask.sum() == 1
     rows.loc[mask, "accuracy"] = accuracy
+    return dataclasses.replace(study, accuracy=rows)
 
 
 def test_verdicts_turn_with_the_numbers() -> None:
@@ -139,17 +141,17 @@ def test_verdicts_turn_with_the_numbers() -> None:
     trained = {"Linf": "pgd_linf", "L2": "pgd_l2", "L1": "pgd_l1"}
     for norm, model in trained.items():  # each model best in its own norm, then the L2 model best under Linf
         for attacked, eps in f.PGD.items():
-            _set(study, model, "pgd", attacked, eps, 0.8 if attacked == norm else 0.2)
+            study = _set(study, model, "pgd", attacked, eps, 0.8 if attacked == norm else 0.2)
     assert f.unseen_norms(study).agrees
-    _set(study, "pgd_l2", "pgd", "Linf", 0.1, 0.9)
+    study = _set(study, "pgd_l2", "pgd", "Linf", 0.1, 0.9)
     assert f.unseen_norms(study).agrees is False
 
     baseline = {norm: study.pgd("standard", norm) for norm in f.PGD}
     for norm, eps in f.PGD.items():  # robust_l2 robust only in L2, then in every norm
-        _set(study, "robust_l2", "pgd", norm, eps, baseline[norm] + (0.3 if norm == "L2" else 0.0))
+        study = _set(study, "robust_l2", "pgd", norm, eps, baseline[norm] + (0.3 if norm == "L2" else 0.0))
     assert f.robust_dataset(study).agrees
     for norm, eps in f.PGD.items():
-        _set(study, "robust_l2", "pgd", norm, eps, baseline[norm] + 0.3)
+        study = _set(study, "robust_l2", "pgd", norm, eps, baseline[norm] + 0.3)
     assert f.robust_dataset(study).agrees is False
 
     for matched in (True, False):  # defenders better on the sets from their own augmentation, then worse
@@ -157,5 +159,5 @@ def test_verdicts_turn_with_the_numbers() -> None:
         for model in ("pregen_fgsm_jsma_cw", "pregen_aug_fgsm_jsma_cw"):
             for source in ("attacker_a", "attacker_a_prime"):
                 for test_set in f.PARK_SO_SETS:
-                    _set(study, model, *test_set, 0.7 if ((model, source) in pairs) == matched else 0.4, source)
+                    study = _set(study, model, *test_set, 0.7 if ((model, source) in pairs) == matched else 0.4, source)
         assert f.augmentation_mismatch(study).agrees is matched

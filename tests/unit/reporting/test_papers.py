@@ -62,14 +62,21 @@ def test_transcriptions_keep_the_papers_numbers() -> None:
 
 
 def test_papers_document_and_readme_verdicts_are_computed_from_the_shipped_files() -> None:
-    markdown = papers_markdown(SHIPPED)
+    markdown = papers_markdown(SHIPPED)  # with the default 100 redraws, as docs/papers.md
     assert (REPO / "docs" / "papers.md").read_text(encoding="utf-8").endswith("\n\n" + markdown)
     assert readme_block("verdicts") == markdown.split("\n\n", 1)[0] + "\n"
 
 
 def test_papers_command_prints_the_document(capsys) -> None:
-    assert main(["papers", str(SHIPPED)]) == 0
-    assert capsys.readouterr().out == papers_markdown(SHIPPED)
+    assert main(["papers", str(SHIPPED), "--draws", "2"]) == 0
+    assert capsys.readouterr().out == papers_markdown(SHIPPED, draws=2)
+
+
+@pytest.mark.parametrize("draws", ["-1", "two", "1.5"])
+def test_papers_command_refuses_a_bad_draw_count(draws: str, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["papers", str(SHIPPED), "--draws", draws])
+    assert stopped.value.code == 2 and "--draws" in capsys.readouterr().err
 
 
 def test_every_item_of_the_shipped_study_is_reproduced_or_says_why_not(found: list) -> None:
